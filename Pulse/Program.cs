@@ -1,1 +1,38 @@
-return 0;
+using CommandLine;
+using Npgsql;
+using Pulse.Cli;
+using Pulse.Configuration;
+
+// Exit codes: 0 done, 1 failed at run time (e.g. the database is unreachable), 2 bad usage or configuration.
+var result = CliParser.Parse(args, TextWriter.Null);
+if (result is NotParsed<object> notParsed)
+{
+    bool asked = notParsed.Errors.All(e => e.Tag is ErrorType.HelpRequestedError or ErrorType.HelpVerbRequestedError or ErrorType.VersionRequestedError);
+    var text = notParsed.Errors.Any(e => e.Tag == ErrorType.VersionRequestedError)
+        ? $"pulse {Commands.Version}"
+        : Usage.Text(notParsed);
+    (asked ? Console.Out : Console.Error).WriteLine(text);
+    return asked ? 0 : 2;
+}
+
+try
+{
+    return await (((Parsed<object>)result).Value switch
+    {
+        ServeOptions o => Commands.ServeAsync(o),
+        MigrateOptions o => Commands.MigrateAsync(o),
+        ApiKeyOptions o => Commands.ApiKeyAsync(o),
+        DemoOptions o => Pulse.Demo.DemoCommand.RunAsync(o),
+        _ => Task.FromResult(2),
+    });
+}
+catch (ConfigurationException e)
+{
+    Console.Error.WriteLine("pulse: " + e.Message);
+    return 2;
+}
+catch (NpgsqlException e)
+{
+    Console.Error.WriteLine("pulse: database error: " + e.Message.ReplaceLineEndings(" "));
+    return 1;
+}

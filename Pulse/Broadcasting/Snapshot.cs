@@ -13,6 +13,15 @@ internal sealed class Snapshot(Guid eventId, long version, byte[] json)
 
     public byte[] Json { get; } = json;
 
+    /// <summary>
+    /// A strong entity tag for <c>GET /v1/events/{id}</c>. The version alone would not do: it restarts
+    /// at 1 in every process, so a node restart or another node behind the balancer could hand out
+    /// the same version for other numbers; a hash of the bytes cannot collide that way.
+    /// </summary>
+    public string ETag => _etag ??= $"\"{Version}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Json), 0, 8)}\"";
+
+    private string? _etag;
+
     /// <summary>The topic string, lower case: <c>event:&lt;uuid&gt;</c>.</summary>
     public string Topic => "event:" + EventId.ToString("D");
 }

@@ -1,0 +1,87 @@
+namespace Pulse.Configuration;
+
+/// <summary>
+/// Every setting of Pulse, bound from configuration by the binding source generator (no reflection,
+/// AOT-safe). Keys are the property paths (<c>Broadcast:TickMilliseconds</c>); defaults are the
+/// initializers below and are documented, key by key, in <c>pulse.example.json</c>.
+/// </summary>
+internal sealed class PulseOptions
+{
+    /// <summary>Where Kestrel listens; <c>;</c>-separated. Default <c>http://0.0.0.0:4000</c>.</summary>
+    public string Urls { get; set; } = "http://0.0.0.0:4000";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public HttpOptions Http { get; set; } = new();
+
+    public WebSocketOptions WebSocket { get; set; } = new();
+
+    public BroadcastSettings Broadcast { get; set; } = new();
+
+    public NotificationOptions Notifications { get; set; } = new();
+
+    public ShutdownOptions Shutdown { get; set; } = new();
+}
+
+internal sealed class DatabaseOptions
+{
+    /// <summary><c>postgres://user:pass@host:port/db?sslmode=…</c> or an Npgsql keyword string. Env: <c>DATABASE_URL</c>.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Maximum pooled connections. Env: <c>POOL_SIZE</c>. Default 10.</summary>
+    public int PoolSize { get; set; } = 10;
+
+    /// <summary>Seconds before a statement is cancelled. Default 10.</summary>
+    public int CommandTimeoutSeconds { get; set; } = 10;
+}
+
+internal sealed class HttpOptions
+{
+    /// <summary>Largest accepted request body; larger gets 413. Default 1,048,576.</summary>
+    public long MaxBodyBytes { get; set; } = 1_048_576;
+
+    /// <summary>Seconds a cached event list (for POST validation) is trusted before it is re-read. Default 5.</summary>
+    public int EventCacheSeconds { get; set; } = 5;
+}
+
+internal sealed class WebSocketOptions
+{
+    /// <summary>Allowed <c>Origin</c> values; empty = any. A request without <c>Origin</c> is always accepted.</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    /// <summary>A socket silent for longer is closed. Default 60.</summary>
+    public int HeartbeatTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Largest client message; larger closes the socket with 1009. Default 65,536.</summary>
+    public int MaxMessageBytes { get; set; } = 65_536;
+
+    /// <summary>Joined topics per socket; one more is refused. Default 100.</summary>
+    public int MaxTopicsPerSocket { get; set; } = 100;
+
+    /// <summary>A socket whose writes stay blocked this long is closed. Default 30.</summary>
+    public int WriteTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>File descriptors kept back from sockets for PostgreSQL, listeners and files. Default 256.</summary>
+    public int FileDescriptorReserve { get; set; } = 256;
+}
+
+internal sealed class BroadcastSettings
+{
+    /// <summary>The coalescing window per event. Default 500.</summary>
+    public int TickMilliseconds { get; set; } = 500;
+
+    /// <summary>Computations of different events running at once. Default 4.</summary>
+    public int MaxConcurrentComputations { get; set; } = 4;
+}
+
+internal sealed class NotificationOptions
+{
+    /// <summary>When true, <c>pulse migrate</c> installs the trigger on <c>uniq_entry_keywords</c>; when false it removes it. Default false.</summary>
+    public bool DatabaseTrigger { get; set; }
+}
+
+internal sealed class ShutdownOptions
+{
+    /// <summary>Seconds over which sockets are closed (1001) in batches at shutdown. Default 10.</summary>
+    public int DrainSeconds { get; set; } = 10;
+}

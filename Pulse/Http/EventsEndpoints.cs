@@ -1,0 +1,189 @@
+using System.Buffers;
+using System.Text.Json;
+using Pulse.Broadcasting;
+using Pulse.Storage;
+
+namespace Pulse.Http;
+
+/// <summary>The <c>/v1/events</c> routes of DESIGN §6.</summary>
+internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, KnownEvents known, INotificationSink notifications, long maxBodyBytes)
+{
+    private const int MaxEventNameLength = 255;
+
+    /// <summary><c>POST /v1/events</c>: validate, check the event exists (cached), hand over, 204.</summary>
+    public async Task PostAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength > maxBodyBytes)
+        {
+            await TooLargeAsync(context);
+            return;
+        }
+
+        PostEventBody? body;
+        try
+        {
+            body = await ReadBodyAsync(context);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await TooLargeAsync(context);
+            return;
+        }
+        catch (JsonException)
+        {
+            await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, "body is not valid JSON of the form {\"topic\":\"event:ID\",\"event\":\"NAME\",\"payload\":{\"event_id\":\"ID\"}}");
+            return;
+        }
+
+        if (Validate(body, out var eventId, out var eventName) is { } problem)
+        {
+            await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, problem);
+            return;
+        }
+
+        if (!await known.ExistsAsync(eventId, context.RequestAborted))
+        {
+            await HttpResults.ErrorAsync(context, StatusCodes.Status404NotFound, "event not found");
+            return;
+        }
+
+        notifications.Notify(eventId, eventName);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary><c>GET /v1/events/{id}</c>: the cached view model, with a strong ETag.</summary>
+    public async Task GetAsync(HttpContext context, string idText)
+    {
+        if (!Guid.TryParse(idText, out var id))
+        {
+            await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, "event id is not a UUID");
+            return;
+        }
+
+        var snapshot = await snapshots.GetAsync(id, context.RequestAborted);
+        if (snapshot is null)
+        {
+            await HttpResults.ErrorAsync(context, StatusCodes.Status404NotFound, "event not found");
+            return;
+        }
+
+        var headers = context.Response.Headers;
+        headers.CacheControl = "max-age=3";
+        headers.ETag = snapshot.ETag;
+        if (EntityTags.Matches(context.Request.Headers.IfNoneMatch, snapshot.ETag))
+        {
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = HttpResults.JsonContentType;
+        context.Response.ContentLength = snapshot.Json.Length;
+        await context.Response.Body.WriteAsync(snapshot.Json, context.RequestAborted);
+    }
+
+    /// <summary><c>GET /v1/events?page=&amp;per_page=</c>.</summary>
+    public async Task ListAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        if (!TryPositive(query, "page", 1, int.MaxValue / 200, out int page) || !TryPositive(query, "per_page", 50, 200, out int perPage))
+        {
+            await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, "page must be an integer >= 1 and per_page an integer from 1 to 200");
+            return;
+        }
+
+        foreach (var key in query.Keys)
+        {
+            if (key is not ("page" or "per_page" or "api_key"))
+            {
+                await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, $"unknown query parameter '{key}'");
+                return;
+            }
+        }
+
+        var (list, total) = await events.ListAsync(page, perPage, context.RequestAborted);
+        var items = list.Select(e => new EventListItem(e.Id.ToString("D"), e.Name, ViewModelJson.FormatTime(e.StartAt), ViewModelJson.FormatTime(e.EndAt))).ToList();
+        await HttpResults.JsonAsync(context, StatusCodes.Status200OK, new EventListBody(items, page, perPage, total), PulseJsonContext.Default.EventListBody);
+    }
+
+    internal static string? Validate(PostEventBody? body, out Guid eventId, out string eventName)
+    {
+        eventId = default;
+        eventName = string.Empty;
+        if (body?.Topic is not { } topic || body.Event is not { } name || body.Payload?.EventId is not { } payloadId)
+        {
+            return "topic, event and payload.event_id are required";
+        }
+
+        if (!topic.StartsWith("event:", StringComparison.Ordinal) || !Guid.TryParse(topic.AsSpan(6), out eventId))
+        {
+            return "topic must be event:<uuid>";
+        }
+
+        if (!Guid.TryParse(payloadId, out var other) || other != eventId)
+        {
+            return "payload.event_id must equal the topic's event id";
+        }
+
+        if (name.Length == 0 || name.Length > MaxEventNameLength)
+        {
+            return $"event must be 1 to {MaxEventNameLength} characters";
+        }
+
+        if (name.StartsWith("phx_", StringComparison.Ordinal))
+        {
+            return "event must not start with phx_ (reserved by the Phoenix protocol)";
+        }
+
+        eventName = name;
+        return null;
+    }
+
+    // Counts as it reads, so a chunked body without Content-Length meets the same limit.
+    private async Task<PostEventBody?> ReadBodyAsync(HttpContext context)
+    {
+        var reader = context.Request.BodyReader;
+        var buffer = new ArrayBufferWriter<byte>(256);
+        long max = maxBodyBytes;
+        while (true)
+        {
+            var result = await reader.ReadAsync(context.RequestAborted);
+            foreach (var segment in result.Buffer)
+            {
+                if (buffer.WrittenCount + segment.Length > max)
+                {
+                    throw new BadHttpRequestException("body too large", StatusCodes.Status413PayloadTooLarge);
+                }
+
+                buffer.Write(segment.Span);
+            }
+
+            reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        return JsonSerializer.Deserialize(buffer.WrittenSpan, PulseJsonContext.Default.PostEventBody);
+    }
+
+    private Task TooLargeAsync(HttpContext context)
+    {
+        // Close after the answer: the rest of the body is not worth reading, and a client that is
+        // still sending gets the 413 first (Kestrel drains what it can before closing).
+        context.Response.Headers.Connection = "close";
+        return HttpResults.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"body over {maxBodyBytes} bytes");
+    }
+
+    private static bool TryPositive(IQueryCollection query, string key, int fallback, int max, out int value)
+    {
+        value = fallback;
+        if (!query.TryGetValue(key, out var text))
+        {
+            return true;
+        }
+
+        return text.Count == 1 && int.TryParse(text[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out value) && value >= 1 && value <= max;
+    }
+}
