@@ -10,6 +10,9 @@ import {
   restartServer, sqlCounts, waitFor,
 } from "./support/pulse.mjs";
 
+// A missing variable must fail the run (not skip it): say which, as a failure of its own.
+test("the environment names the server, the database and the restart script", () => readEnv());
+
 describe("official phoenix client", () => {
   let env;
   let db;

@@ -80,13 +80,14 @@ export async function sqlCounts(db, eventId) {
 }
 
 /**
- * INSERTs `count` tweets for one keyword of the event (the `side`-th keyword in query, name
- * order), as the background jobs would. Their time is now, clamped into the event's window.
+ * INSERTs `count` tweets for one keyword of the event (the first keyword of the `side`-th
+ * query in code-point order), as the background jobs would. Their time is now, clamped into the event's window.
  * Returns the query (side) they count for.
  */
 export async function insertEntries(db, eventId, count, side = 0) {
   const keywords = await db.query(
-    `SELECT id, query FROM keywords WHERE event_id = $1 ORDER BY query COLLATE "C", name COLLATE "C"`, [eventId]);
+    `SELECT DISTINCT ON (query COLLATE "C") id, query FROM keywords WHERE event_id = $1
+      ORDER BY query COLLATE "C", name COLLATE "C"`, [eventId]);
   assert.ok(keywords.rows.length > 0, `event ${eventId} has no keywords`);
   const keyword = keywords.rows[side % keywords.rows.length];
   await db.query(
