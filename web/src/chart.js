@@ -56,7 +56,7 @@ function options(width, queries, colors) {
       ...queries.map((query, i) => ({
         label: query,
         stroke: colors[i],
-        fill: `${colors[i]}1f`,
+        fill: `${colors[i]}14`,
         width: 2.5,
         points: { show: false },
         value: (_u, v) => (v == null ? "–" : v.toLocaleString()),
