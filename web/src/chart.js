@@ -26,10 +26,10 @@ export function toChartData(model) {
 }
 
 // Phones scroll, so the chart takes a share of the screen; wider screens (a wall display)
-// get what is left under the scoreboard (about 620 px of it), so the page fits unscrolled.
+// get what is left under the scoreboard, heading and legend (about 760 px of them), so the page fits unscrolled.
 function chartHeight() {
   const h = window.innerHeight;
-  const wanted = window.innerWidth < 700 ? h * 0.38 : h - 620;
+  const wanted = window.innerWidth < 700 ? h * 0.38 : h - 760;
   return Math.round(Math.min(520, Math.max(200, wanted)));
 }
 
@@ -43,7 +43,7 @@ function options(width, queries, colors) {
   return {
     width,
     height: chartHeight(),
-    padding: [8, 28, 0, 0],
+    padding: [8, 40, 0, 0],
     cursor: { drag: { x: false, y: false }, points: { size: 8 } },
     legend: { show: true, live: false },
     scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.1))] } },
