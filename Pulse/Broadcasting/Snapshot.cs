@@ -13,6 +13,9 @@ internal sealed class Snapshot(Guid eventId, long version, byte[] json)
 
     public byte[] Json { get; } = json;
 
+    /// <summary>The event's name (for the dashboard's page title), kept beside the JSON.</summary>
+    public string Name { get; init; } = string.Empty;
+
     /// <summary>
     /// A strong entity tag for <c>GET /v1/events/{id}</c>. The version alone would not do: it restarts
     /// at 1 in every process, so a node restart or another node behind the balancer could hand out

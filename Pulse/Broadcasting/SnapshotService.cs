@@ -125,7 +125,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
             }
 
             long version = entry.Snapshot is null ? 1 : entry.Snapshot.Version + 1;
-            var snapshot = new Snapshot(eventId, version, ViewModelJson.Serialize(model, version, timeProvider.GetUtcNow().UtcDateTime));
+            var snapshot = new Snapshot(eventId, version, ViewModelJson.Serialize(model, version, timeProvider.GetUtcNow().UtcDateTime)) { Name = model.Name };
             entry.Model = model;
             entry.Snapshot = snapshot;
             entry.LastRead = timeProvider.GetTimestamp();

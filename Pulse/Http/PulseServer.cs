@@ -68,7 +68,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var router = new Router(
             new EventsEndpoints(snapshots, store, known, sink, options.Http.MaxBodyBytes),
             new HealthEndpoints(dataSource),
-            new DashboardEndpoints(new EmbeddedAssets(), store, timeProvider),
+            new DashboardEndpoints(new EmbeddedAssets(), store, snapshots, timeProvider),
             new ApiKeyAuthentication(keys));
         app.Run(router.HandleAsync);
         return new PulseServer(app, dataSource, keys, snapshots);
