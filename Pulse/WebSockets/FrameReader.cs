@@ -35,9 +35,12 @@ internal sealed partial class FrameReader(int maxMessageBytes) : IDisposable
     private int _controlLength;
 
     /// <summary>The payload of what the last successful <see cref="TryRead"/> returned; valid until the next call.</summary>
-    public ReadOnlySpan<byte> Payload => _messageDelivered
-        ? _message.AsSpan(0, _messageLength)
-        : _control.AsSpan(0, _controlLength);
+    public ReadOnlySpan<byte> Payload => PayloadMemory.Span;
+
+    /// <summary><see cref="Payload"/> as memory, to hand a message on as a sequence.</summary>
+    public ReadOnlyMemory<byte> PayloadMemory => _messageDelivered
+        ? _message.AsMemory(0, _messageLength)
+        : _control.AsMemory(0, _controlLength);
 
     /// <summary>After a Close frame: the peer's status code, or 1005 when its close frame had no body.</summary>
     public ushort CloseCode { get; private set; }
