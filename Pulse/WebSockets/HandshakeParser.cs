@@ -9,6 +9,9 @@ internal enum HeadKind
     /// <summary>Not yet known; read more.</summary>
     NeedMore,
 
+    /// <summary>A request for <c>/socket/websocket</c> whose head is not complete yet; read more.</summary>
+    NeedMoreWebSocket,
+
     /// <summary>Not a request for <c>/socket/websocket</c>: hand the bytes, unconsumed, to the HTTP pipeline.</summary>
     NotWebSocket,
 
@@ -87,7 +90,7 @@ internal static class HandshakeParser
             return HeadKind.WebSocket;
         }
 
-        return buffer.Length >= maxHeadBytes ? HeadKind.TooLarge : HeadKind.NeedMore;
+        return buffer.Length >= maxHeadBytes ? HeadKind.TooLarge : HeadKind.NeedMoreWebSocket;
     }
 
     /// <summary>Parses a complete head (without its final empty line); <c>null</c> when it is not well-formed HTTP/1.x.</summary>

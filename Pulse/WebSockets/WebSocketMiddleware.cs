@@ -66,7 +66,8 @@ internal sealed class WebSocketMiddleware(
             }
 
             var buffer = result.Buffer;
-            switch (HandshakeParser.Classify(buffer, options.MaxRequestHeadBytes, out int headLength))
+            var kind = HandshakeParser.Classify(buffer, options.MaxRequestHeadBytes, out int headLength);
+            switch (kind)
             {
                 case HeadKind.NotWebSocket:
                     // consumed = examined = start: the HTTP pipeline's first read sees every byte at once.
@@ -87,7 +88,7 @@ internal sealed class WebSocketMiddleware(
                         return isUpgrade ? ReadOnlyMemory<byte>.Empty : null;
                     }
 
-                    isUpgrade = buffer.Length > HandshakeParser.WebSocketPath.Length + 4;
+                    isUpgrade = kind == HeadKind.NeedMoreWebSocket;
                     input.AdvanceTo(buffer.Start, buffer.End);
                     break;
             }
