@@ -1,36 +1,153 @@
-// The placeholder bodies touch no state yet.
-#pragma warning disable CA1822
+using System.Buffers;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Pulse.Http;
 
 namespace Pulse.WebSockets;
 
-// Placeholder with the agreed surface; the transport work replaces the bodies.
-internal sealed class WebSocketConnection
+/// <summary>One upgraded socket: a read loop over the transport's input pipe and a lazily started writer.</summary>
+/// <remarks>
+/// Concurrency model: <see cref="RunAsync"/> is the only reader and calls the handler one message at a time.
+/// <see cref="SendText"/>, <see cref="Close"/> and <see cref="FrameSlot.Offer"/> may be called from any
+/// thread; they queue under <c>_sync</c> and schedule the writer, which runs on the thread pool only while
+/// there is something to write (one writer at a time, guarded by <c>_writeScheduled</c>).
+/// Lifecycle: handshake → <see cref="RunAsync"/> → Close frames exchanged (or abort) → handler's
+/// <see cref="IWebSocketHandler.OnClosed"/> exactly once → the middleware returns and Kestrel closes the socket.
+/// Invariant: nothing is written after the Close frame (RFC 6455 §5.5.1).
+/// </remarks>
+internal sealed partial class WebSocketConnection
 {
-    /// <summary>Unique per process, for logs.</summary>
-    public string ConnectionId { get; } = string.Empty;
+    private readonly ConnectionContext _context;
+    private readonly WebSocketTransportOptions _options;
+    private readonly WebSocketHeartbeat _heartbeat;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
 
-    /// <summary>Queues one text message (a reply); never dropped, written in order.</summary>
-    public void SendText(ReadOnlySpan<byte> utf8Payload) => throw new InvalidOperationException("transport not built yet");
+    // Timestamp (TimeProvider ticks) of the last read that brought bytes; read by the heartbeat scan.
+    private long _lastReceived;
 
-    /// <summary>A latest-only slot for shared, pre-encoded frames; one per joined topic.</summary>
-    public FrameSlot CreateSlot() => throw new InvalidOperationException("transport not built yet");
-
-    /// <summary>Starts the close handshake with <paramref name="code"/> (RFC 6455 §7.4).</summary>
-    public void Close(ushort code, string reason) => throw new InvalidOperationException("transport not built yet");
-}
-
-/// <summary>A complete server frame (header and payload), encoded once and written to many sockets.</summary>
-internal sealed class SharedFrame(byte[] bytes)
-{
-    public byte[] Bytes { get; } = bytes;
-}
-
-/// <summary>Latest-only: a new frame replaces one not yet written (the replaced one is counted as skipped).</summary>
-internal sealed class FrameSlot : IDisposable
-{
-    public void Offer(SharedFrame frame) => throw new InvalidOperationException("transport not built yet");
-
-    public void Dispose()
+    internal WebSocketConnection(ConnectionContext context, WebSocketTransportOptions options, WebSocketHeartbeat heartbeat, ILogger logger, TimeProvider time)
     {
+        _context = context;
+        _options = options;
+        _heartbeat = heartbeat;
+        _logger = logger;
+        _time = time;
+        _lastReceived = time.GetTimestamp();
+    }
+
+    /// <summary>Unique per process, for logs (Kestrel's connection id).</summary>
+    public string ConnectionId => _context.ConnectionId;
+
+    /// <summary>Runs the read loop until the close handshake, a violation, the peer's disconnect or an abort.</summary>
+    public async Task RunAsync(IWebSocketHandler handler)
+    {
+        Interlocked.Increment(ref PulseMetrics.Connections);
+        _heartbeat.Register(this);
+        var reader = new FrameReader(_options.MaxMessageBytes);
+        try
+        {
+            await ReadLoopAsync(handler, reader);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ConnectionResetException or OperationCanceledException or InvalidOperationException)
+        {
+            WebSocketsLog.TransportError(_logger, ConnectionId, ex);
+        }
+        finally
+        {
+            reader.Dispose();
+            await WaitForCloseFrameAsync();
+            StopWriting();
+            _heartbeat.Unregister(this);
+            Interlocked.Decrement(ref PulseMetrics.Connections);
+            handler.OnClosed();
+        }
+    }
+
+    private async Task ReadLoopAsync(IWebSocketHandler handler, FrameReader reader)
+    {
+        var input = _context.Transport.Input;
+        while (true)
+        {
+            // Kestrel's socket transport waits for data with a zero-byte receive before it rents a
+            // buffer (SocketTransportOptions.WaitForDataBeforeAllocatingBuffer, default true), and we
+            // consume every complete frame below, so an idle socket holds no receive buffer.
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                return;
+            }
+
+            if (!buffer.IsEmpty)
+            {
+                Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+            }
+
+            bool done = false;
+            _inReadBatch = true;
+            try
+            {
+                while (!done && reader.TryRead(ref buffer, out var opcode))
+                {
+                    done = await OnFrameAsync(handler, reader, opcode);
+                }
+            }
+            catch (WebSocketProtocolException ex)
+            {
+                // §7.1.7 "Fail the WebSocket Connection": send the Close frame, then drop the TCP connection.
+                WebSocketsLog.ProtocolViolation(_logger, ConnectionId, ex.CloseCode, ex.Message);
+                QueueClose(ex.CloseCode, ex.Message);
+                return;
+            }
+            finally
+            {
+                // Flush only once the input is drained: replies to a burst of messages go out in one write.
+                _inReadBatch = false;
+                ScheduleWrite();
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (done || result.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Acts on one message or control frame; <c>true</c> when the close handshake is complete.</summary>
+    private async ValueTask<bool> OnFrameAsync(IWebSocketHandler handler, FrameReader reader, Opcode opcode)
+    {
+        switch (opcode)
+        {
+            case Opcode.Text when !IsClosing:
+                try
+                {
+                    await handler.OnTextMessageAsync(new ReadOnlySequence<byte>(reader.PayloadMemory));
+                }
+                catch (Exception ex) when (ex is not WebSocketProtocolException)
+                {
+                    WebSocketsLog.HandlerFailed(_logger, ConnectionId, ex);
+                    QueueClose(WebSocketCloseCode.InternalError, "internal error");
+                }
+
+                return false;
+            case Opcode.Binary when !IsClosing:
+                // §7.4.1 1003: "received a type of data it cannot accept"; Phoenix's V2 text protocol has no binary.
+                QueueClose(WebSocketCloseCode.UnsupportedData, "binary messages are not supported");
+                return false;
+            case Opcode.Ping:
+                // §5.5.3: "a Pong frame sent in response to a Ping frame must have identical Application data".
+                QueueFrame(Opcode.Pong, reader.Payload);
+                return false;
+            case Opcode.Close:
+                // §5.5.1: answer with a Close frame (echoing the code), then the server closes TCP first (§7.1.1).
+                WebSocketsLog.ClosedByPeer(_logger, ConnectionId, reader.CloseCode);
+                QueueClose(reader.CloseCode, string.Empty);
+                return true;
+            default:
+                // Pongs (unsolicited ones are allowed, §5.5.3) and messages arriving after our Close frame.
+                return false;
+        }
     }
 }

@@ -1,0 +1,119 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Pulse.Tests.WebSockets;
+
+/// <summary>A hostile peer on a raw TCP socket: sends exactly the bytes a test gives it.</summary>
+internal sealed class RawPeer : IDisposable
+{
+    public const string SampleKey = "dGhlIHNhbXBsZSBub25jZQ=="; // RFC 6455 §1.3
+
+    private readonly TcpClient _client = new();
+    private NetworkStream _stream = null!;
+
+    public static async Task<RawPeer> ConnectAsync(int port)
+    {
+        var peer = new RawPeer();
+        await peer._client.ConnectAsync("127.0.0.1", port);
+        peer._stream = peer._client.GetStream();
+        peer._stream.ReadTimeout = 10_000;
+        return peer;
+    }
+
+    public static string UpgradeRequest(string extraHeaders = "", string key = SampleKey, string version = "13", string path = "/socket/websocket?vsn=2.0.0") =>
+        $"GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+        + (key.Length > 0 ? $"Sec-WebSocket-Key: {key}\r\n" : string.Empty)
+        + $"Sec-WebSocket-Version: {version}\r\n{extraHeaders}\r\n";
+
+    public Task SendAsync(byte[] bytes) => _stream.WriteAsync(bytes).AsTask();
+
+    public Task SendAsync(string text) => SendAsync(Encoding.ASCII.GetBytes(text));
+
+    /// <summary>Reads an HTTP response head and, if it has Content-Length, its body.</summary>
+    public async Task<string> ReadResponseAsync()
+    {
+        var bytes = new List<byte>();
+        while (!Encoding.ASCII.GetString([.. bytes]).EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            bytes.Add(await ReadByteAsync());
+        }
+
+        var head = Encoding.ASCII.GetString([.. bytes]);
+        var lengthLine = head.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+        if (lengthLine is not null)
+        {
+            var body = new byte[int.Parse(lengthLine.Split(':')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture)];
+            await _stream.ReadExactlyAsync(body);
+            head += Encoding.UTF8.GetString(body);
+        }
+
+        return head;
+    }
+
+    public async Task UpgradeAsync()
+    {
+        await SendAsync(UpgradeRequest());
+        var response = await ReadResponseAsync();
+        Assert.StartsWith("HTTP/1.1 101", response, StringComparison.Ordinal);
+    }
+
+    /// <summary>Reads one server frame (unmasked, FIN assumed): its opcode byte and payload.</summary>
+    public async Task<(byte B0, byte[] Payload)> ReadFrameAsync()
+    {
+        byte b0 = await ReadByteAsync();
+        byte b1 = await ReadByteAsync();
+        Assert.Equal(0, b1 & 0x80); // servers never mask (§5.1)
+        long length = b1 & 0x7F;
+        if (length == 126)
+        {
+            var ext = new byte[2];
+            await _stream.ReadExactlyAsync(ext);
+            length = BinaryPrimitives.ReadUInt16BigEndian(ext);
+        }
+        else if (length == 127)
+        {
+            var ext = new byte[8];
+            await _stream.ReadExactlyAsync(ext);
+            length = (long)BinaryPrimitives.ReadUInt64BigEndian(ext);
+        }
+
+        var payload = new byte[length];
+        await _stream.ReadExactlyAsync(payload);
+        return (b0, payload);
+    }
+
+    /// <summary>Reads frames until a Close frame; returns its status code (0 when the body is empty).</summary>
+    public async Task<int> ReadCloseCodeAsync()
+    {
+        while (true)
+        {
+            var (b0, payload) = await ReadFrameAsync();
+            if ((b0 & 0x0F) == 0x8)
+            {
+                return payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : 0;
+            }
+        }
+    }
+
+    /// <summary>True when the server has closed the TCP connection (read returns 0).</summary>
+    public async Task<bool> IsClosedByServerAsync()
+    {
+        var one = new byte[1];
+        return await _stream.ReadAsync(one) == 0;
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task<byte> ReadByteAsync()
+    {
+        var one = new byte[1];
+        int read = await _stream.ReadAsync(one);
+        if (read == 0)
+        {
+            throw new EndOfStreamException();
+        }
+
+        return one[0];
+    }
+}

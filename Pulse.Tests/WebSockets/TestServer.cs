@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pulse.WebSockets;
+
+namespace Pulse.Tests.WebSockets;
+
+/// <summary>A minimal Kestrel on 127.0.0.1:0 with the transport in front of one plain HTTP endpoint.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestServer(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public Uri WebSocketUri => new($"ws://127.0.0.1:{Port}/socket/websocket?vsn=2.0.0");
+
+    public static async Task<TestServer> StartAsync(WebSocketTransportOptions? options = null, TimeProvider? time = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+            listen.UsePulseWebSockets(options ?? new WebSocketTransportOptions(), new EchoHandlerFactory(), NullLoggerFactory.Instance, time ?? TimeProvider.System)));
+        var app = builder.Build();
+        app.MapGet("/hello", () => "hi");
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestServer(app, new Uri(address).Port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>Echoes every text message; "close" makes the server close with 4000; refuses <c>?refuse</c>.</summary>
+    private sealed class EchoHandlerFactory : IWebSocketHandlerFactory
+    {
+        public bool TryAccept(in WebSocketRequest request, out string? error)
+        {
+            error = request.QueryString.Contains("refuse", StringComparison.Ordinal) ? "unsupported vsn" : null;
+            return error is null;
+        }
+
+        public IWebSocketHandler Create(WebSocketConnection connection, in WebSocketRequest request) => new EchoHandler(connection);
+    }
+
+    private sealed class EchoHandler(WebSocketConnection connection) : IWebSocketHandler
+    {
+        public ValueTask OnTextMessageAsync(System.Buffers.ReadOnlySequence<byte> message)
+        {
+            if (message.Length == 5 && Encoding.UTF8.GetString(message) == "close")
+            {
+                connection.Close(4000, "asked");
+            }
+            else
+            {
+                connection.SendText(System.Buffers.BuffersExtensions.ToArray(message));
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public void OnClosed()
+        {
+        }
+    }
+}

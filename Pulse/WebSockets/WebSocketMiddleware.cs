@@ -1,0 +1,171 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Pulse.WebSockets;
+
+/// <summary>
+/// Kestrel connection middleware: reads the first request head of each connection; an upgrade to
+/// <c>/socket/websocket</c> is answered by hand and the connection becomes a WebSocket on the transport's
+/// own pipes (no <c>HttpContext</c> is ever created for it); anything else goes on, its bytes unconsumed,
+/// to <c>next</c> (the HTTP pipeline).
+/// </summary>
+internal sealed class WebSocketMiddleware(
+    ConnectionDelegate next,
+    WebSocketTransportOptions options,
+    IWebSocketHandlerFactory factory,
+    WebSocketHeartbeat heartbeat,
+    ILogger logger,
+    TimeProvider time)
+{
+    public async Task OnConnectionAsync(ConnectionContext connection)
+    {
+        FileDescriptorLimit.Enter();
+        try
+        {
+            var head = await ReadFirstHeadAsync(connection);
+            if (head is null)
+            {
+                await next(connection);
+            }
+            else if (head.Value.Length > 0)
+            {
+                await UpgradeAsync(connection, head.Value);
+            }
+        }
+        finally
+        {
+            FileDescriptorLimit.Exit();
+        }
+    }
+
+    /// <summary>
+    /// null: not an upgrade, pass on (the input left unconsumed). Empty: answered or dropped here.
+    /// Otherwise the complete head, consumed from the input.
+    /// </summary>
+    private async Task<ReadOnlyMemory<byte>?> ReadFirstHeadAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        bool isUpgrade = false;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.HandshakeTimeoutSeconds), time);
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // A slow client of the HTTP pipeline is its business (it has its own timeouts); a slow
+                // upgrade is dropped so that it cannot hold a descriptor (slowloris).
+                WebSocketsLog.HandshakeTimeout(logger, connection.ConnectionId);
+                return isUpgrade ? ReadOnlyMemory<byte>.Empty : null;
+            }
+
+            var buffer = result.Buffer;
+            var kind = HandshakeParser.Classify(buffer, options.MaxRequestHeadBytes, out int headLength);
+            switch (kind)
+            {
+                case HeadKind.NotWebSocket:
+                    // consumed = examined = start: the HTTP pipeline's first read sees every byte at once.
+                    input.AdvanceTo(buffer.Start);
+                    return null;
+                case HeadKind.TooLarge:
+                    input.AdvanceTo(buffer.End);
+                    await RefuseAsync(connection, 431, "request head too large");
+                    return ReadOnlyMemory<byte>.Empty;
+                case HeadKind.WebSocket:
+                    var head = buffer.Slice(0, headLength).ToArray();
+                    input.AdvanceTo(buffer.GetPosition(headLength));
+                    return head;
+                default:
+                    if (result.IsCompleted)
+                    {
+                        input.AdvanceTo(buffer.Start);
+                        return isUpgrade ? ReadOnlyMemory<byte>.Empty : null;
+                    }
+
+                    isUpgrade = kind == HeadKind.NeedMoreWebSocket;
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    break;
+            }
+        }
+    }
+
+    private async Task UpgradeAsync(ConnectionContext connection, ReadOnlyMemory<byte> headBytes)
+    {
+        var head = HandshakeParser.Parse(headBytes.Span);
+        if (head is null)
+        {
+            await RefuseAsync(connection, 400, "malformed request");
+            return;
+        }
+
+        int status = Handshake.Validate(head, options.AllowedOrigins, out string error);
+        if (status == 0 && FileDescriptorLimit.IsNearLimit(options.FileDescriptorReserve))
+        {
+            WebSocketsLog.AtCapacity(logger, FileDescriptorLimit.OpenConnections, FileDescriptorLimit.Limit);
+            (status, error) = (503, "server at capacity, try again later");
+        }
+
+        var request = new WebSocketRequest(head.Path, head.QueryString, head.Origin, connection.RemoteEndPoint?.ToString() ?? string.Empty);
+        if (status == 0 && !factory.TryAccept(request, out string? refusal))
+        {
+            (status, error) = (400, refusal ?? "upgrade refused");
+        }
+
+        if (status != 0)
+        {
+            await RefuseAsync(connection, status, error);
+            return;
+        }
+
+        Handshake.WriteSwitchingProtocols(connection.Transport.Output, head.Key!);
+        await connection.Transport.Output.FlushAsync();
+        WebSocketsLog.Upgraded(logger, connection.ConnectionId, head.QueryString);
+
+        var socket = new WebSocketConnection(connection, options, heartbeat, logger, time);
+        await socket.RunAsync(factory.Create(socket, request));
+    }
+
+    private async Task RefuseAsync(ConnectionContext connection, int status, string error)
+    {
+        WebSocketsLog.HandshakeRejected(logger, connection.ConnectionId, status, error);
+        Handshake.WriteError(connection.Transport.Output, status, error);
+        await connection.Transport.Output.FlushAsync();
+    }
+}
+
+/// <summary>Wiring into Kestrel.</summary>
+internal static class WebSocketListenOptionsExtensions
+{
+    /// <summary>
+    /// Adds the WebSocket transport in front of the HTTP pipeline of <paramref name="listenOptions"/>. Also
+    /// raises the soft file-descriptor limit once (idempotent). Call once per listener; the heartbeat
+    /// timer is shared by the sockets of that listener.
+    /// </summary>
+    public static ListenOptions UsePulseWebSockets(
+        this ListenOptions listenOptions,
+        WebSocketTransportOptions options,
+        IWebSocketHandlerFactory factory,
+        ILoggerFactory loggerFactory,
+        TimeProvider time)
+    {
+        var logger = loggerFactory.CreateLogger("Pulse.WebSockets");
+        if (FileDescriptorLimit.Raise() is { } limits)
+        {
+            WebSocketsLog.FileDescriptorLimit(logger, limits.Soft, limits.Hard);
+        }
+        else
+        {
+            WebSocketsLog.FileDescriptorLimitUnavailable(logger, "getrlimit not available");
+        }
+
+        var heartbeat = new WebSocketHeartbeat(time, logger);
+        listenOptions.Use(next => new WebSocketMiddleware(next, options, factory, heartbeat, logger, time).OnConnectionAsync);
+        return listenOptions;
+    }
+}
