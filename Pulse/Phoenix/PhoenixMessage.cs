@@ -55,5 +55,9 @@ internal static class PhoenixNames
         return false;
     }
 
+    /// <summary>The lower-case form of an <c>event:&lt;uuid&gt;</c> topic; any other topic unchanged.</summary>
+    public static string CanonicalTopic(string topic) =>
+        TryParseEventTopic(topic, out _, out string canonical) ? canonical : topic;
+
     public static string EventTopic(Guid eventId) => EventTopicPrefix + eventId.ToString("D");
 }
