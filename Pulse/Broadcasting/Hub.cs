@@ -54,7 +54,7 @@ internal sealed partial class Hub(ILogger<Hub> logger)
         }
 
         var subscribers = entry.CopySubscribers(out int count, out int v1Count);
-        if (count == 0)
+        if (subscribers is null)
         {
             return 0;
         }

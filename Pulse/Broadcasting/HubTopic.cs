@@ -77,14 +77,22 @@ internal sealed class HubTopic(string name)
         }
     }
 
-    /// <summary>A pooled copy of the subscribers (return it to <see cref="ArrayPool{T}.Shared"/>).</summary>
-    public HubSubscription[] CopySubscribers(out int count, out int v1Count)
+    /// <summary>
+    /// A pooled copy of the subscribers, to return to <see cref="ArrayPool{T}.Shared"/>;
+    /// <c>null</c> when there are none.
+    /// </summary>
+    public HubSubscription[]? CopySubscribers(out int count, out int v1Count)
     {
         lock (_gate)
         {
             count = _count;
             v1Count = _v1Count;
-            var copy = ArrayPool<HubSubscription>.Shared.Rent(Math.Max(count, 1));
+            if (count == 0)
+            {
+                return null;
+            }
+
+            var copy = ArrayPool<HubSubscription>.Shared.Rent(count);
             Array.Copy(_items, copy, count);
             return copy;
         }

@@ -10,4 +10,8 @@ internal sealed class PhoenixOptions
     /// join is answered <c>too many channels joined</c>. Bounds what one socket can make the hub hold.
     /// </summary>
     public int MaxTopicsPerSocket { get; set; } = 100;
+
+    /// <summary>The first invalid key with the reason, or <c>null</c> when all are valid.</summary>
+    public string? Validate() =>
+        MaxTopicsPerSocket < 1 ? $"{SectionName}:{nameof(MaxTopicsPerSocket)} must be at least 1" : null;
 }
