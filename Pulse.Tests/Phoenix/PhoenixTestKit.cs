@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pulse.Broadcasting;
+using Pulse.Phoenix;
+using Pulse.WebSockets;
+
+namespace Pulse.Tests.Phoenix;
+
+/// <summary>In-memory doubles of our own seams: the transport and the snapshot provider.</summary>
+internal sealed class RecordingTransport : IChannelTransport
+{
+    public List<string> Sent { get; } = [];
+
+    public List<RecordingSink> Slots { get; } = [];
+
+    public string ConnectionId => "test";
+
+    public void SendText(ReadOnlySpan<byte> utf8Payload) => Sent.Add(Encoding.UTF8.GetString(utf8Payload));
+
+    public IFrameSink CreateSlot()
+    {
+        var slot = new RecordingSink();
+        Slots.Add(slot);
+        return slot;
+    }
+
+    public void Close(ushort code, string reason) => throw new InvalidOperationException("the session never closes the socket");
+}
+
+internal sealed class RecordingSink : IFrameSink
+{
+    public List<SharedFrame> Offers { get; } = [];
+
+    public bool Disposed { get; private set; }
+
+    public void Offer(SharedFrame frame)
+    {
+        if (!Disposed)
+        {
+            Offers.Add(frame);
+        }
+    }
+
+    public void Dispose() => Disposed = true;
+}
+
+internal sealed class FakeSnapshots : ISnapshotProvider
+{
+    private readonly Dictionary<Guid, Snapshot> _snapshots = [];
+
+    public int Calls { get; private set; }
+
+    public Exception? Failure { get; set; }
+
+    public Snapshot Add(Guid id, string json)
+    {
+        var snapshot = new Snapshot(id, 1, Encoding.UTF8.GetBytes(json));
+        _snapshots[id] = snapshot;
+        return snapshot;
+    }
+
+    public ValueTask<Snapshot?> GetAsync(Guid eventId, CancellationToken cancellationToken)
+    {
+        Calls++;
+        if (Failure is not null)
+        {
+            return ValueTask.FromException<Snapshot?>(Failure);
+        }
+
+        return ValueTask.FromResult(_snapshots.GetValueOrDefault(eventId));
+    }
+}
+
+internal static class PhoenixTestKit
+{
+    public static Hub NewHub() => new(NullLogger<Hub>.Instance);
+
+    public static ReadOnlySequence<byte> Utf8(string text) => new(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>The same bytes split into one segment per byte: the multi-segment path.</summary>
+    public static ReadOnlySequence<byte> Fragmented(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var first = new Segment(bytes.AsMemory(0, 1), 0);
+        var last = first;
+        for (int i = 1; i < bytes.Length; i++)
+        {
+            last = last.Append(bytes.AsMemory(i, 1));
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}

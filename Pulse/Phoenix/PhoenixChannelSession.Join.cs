@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Pulse.Broadcasting;
+using Pulse.Http;
+
+namespace Pulse.Phoenix;
+
+/// <summary>Join and leave.</summary>
+internal sealed partial class PhoenixChannelSession
+{
+    private static readonly JsonEncodedText NotFound = JsonEncodedText.Encode("not found");
+    private static readonly JsonEncodedText TooManyChannels = JsonEncodedText.Encode("too many channels joined");
+    private static readonly JsonEncodedText JoinCrashed = JsonEncodedText.Encode("join crashed");
+
+    private async ValueTask JoinAsync(PhoenixMessage message)
+    {
+        if (!PhoenixNames.TryParseEventTopic(message.Topic!, out var eventId, out string topic))
+        {
+            PhoenixLog.UnmatchedTopic(logger, transport.ConnectionId, message.Event!, message.Topic!);
+            SendError(message.JoinRef, message.Ref, message.Topic!, UnmatchedTopic);
+            return;
+        }
+
+        _joined ??= [];
+        if (_joined.Remove(topic, out var previous))
+        {
+            // As Phoenix: the old join is closed (phx_close with its join_ref), then the new one runs.
+            PhoenixLog.DuplicateJoin(logger, transport.ConnectionId, topic);
+            previous.Dispose();
+            SendClose(previous.JoinRef, topic);
+        }
+
+        if (_joined.Count >= options.MaxTopicsPerSocket)
+        {
+            PhoenixLog.TooManyChannels(logger, transport.ConnectionId, options.MaxTopicsPerSocket);
+            SendError(message.JoinRef, message.Ref, topic, TooManyChannels);
+            return;
+        }
+
+        // Subscribed before the snapshot is read: a broadcast published meanwhile is not lost. Its frame
+        // may then reach the client before the join reply; the view model's version orders the two.
+        var slot = transport.CreateSlot();
+        var subscription = hub.Subscribe(topic, serializer.Version, slot);
+        Snapshot? snapshot;
+        try
+        {
+            snapshot = await snapshots.GetAsync(eventId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            subscription.Dispose();
+            slot.Dispose();
+            PhoenixLog.JoinCrashed(logger, transport.ConnectionId, topic, ex);
+            SendError(message.JoinRef, message.Ref, topic, JoinCrashed);
+            return;
+        }
+
+        if (snapshot is null || _closed)
+        {
+            subscription.Dispose();
+            slot.Dispose();
+            if (snapshot is null)
+            {
+                SendError(message.JoinRef, message.Ref, topic, NotFound);
+            }
+
+            return;
+        }
+
+        _joined[topic] = new JoinedTopic(message.JoinRef, subscription, slot);
+        var writer = JsonScratch.Begin();
+        serializer.WriteJoinReply(writer, message.JoinRef, message.Ref, topic, message.Payload.Span, snapshot.Json);
+        transport.SendText(JsonScratch.End(writer));
+        Interlocked.Increment(ref PulseMetrics.ChannelJoinsTotal);
+    }
+
+    private void Leave(in PhoenixMessage message)
+    {
+        string topic = PhoenixNames.CanonicalTopic(message.Topic!);
+        if (_joined is null || !_joined.Remove(topic, out var joined))
+        {
+            // As Phoenix: leaving a topic that is not joined is acknowledged.
+            SendOk(message.JoinRef, message.Ref, message.Topic!);
+            return;
+        }
+
+        // Unsubscribed before replying: no broadcast follows the phx_close (DESIGN §7).
+        joined.Dispose();
+        SendOk(message.JoinRef, message.Ref, topic);
+        SendClose(joined.JoinRef, topic);
+    }
+}
