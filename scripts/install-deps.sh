@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs, when missing, what building and testing Pulse needs from Debian: clang-14 and zlib1g-dev
+# (Native AOT), PostgreSQL (tests, demo), Chromium (browser tests). Node.js/npm and the .NET SDK
+# are expected on the machine. Does nothing when everything is there.
+set -euo pipefail
+need=()
+command -v clang-14 >/dev/null || need+=(clang-14)
+[ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql postgresql-contrib)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -eq 0 ]; then echo "dependencies present"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then
+  echo "missing: ${need[*]} — install them with: sudo apt-get install -y ${need[*]}" >&2; exit 1
+fi
+echo "installing: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The Debian package starts a cluster of its own; Pulse's tests and demo start their own, so stop it.
+if command -v pg_ctlcluster >/dev/null; then
+  for c in $(ls /etc/postgresql 2>/dev/null); do pg_ctlcluster "$c" main stop 2>/dev/null || true; done
+fi
