@@ -185,6 +185,23 @@ public sealed class TickerTests : IAsyncDisposable
     }
 
     [Fact]
+    public void Notify_StateRemovedByTickUnderTheNotifier_FreshStateMarkedAndComputed()
+    {
+        // The outcome of the race: a tick removed the state after the notifier's lookup found it.
+        var removed = new TickerEventState();
+        removed.TryMarkDirty("old");
+        removed.TryClaim(window: -5);
+        removed.Complete();
+        Assert.True(removed.TryMarkRemoved(window: 0, idleWindows: 1));
+        _ticker.States[EventA] = removed;
+
+        _ticker.Notify(new Notification(EventA, "n1"));
+
+        Assert.Equal("n1", Assert.Single(_compute.Calls).EventName);
+        Assert.NotSame(removed, _ticker.States[EventA]);
+    }
+
+    [Fact]
     public void MarkDirty_WithoutName_CarriesPendingNameOrUpdate()
     {
         _ticker.Notify(new Notification(EventA, "n1"));

@@ -45,7 +45,7 @@ internal sealed partial class Ticker
 
     /// <summary>
     /// One window ends, the next begins: starts the trailing edge of every dirty event and forgets
-    /// events idle for <see cref="IdleWindowsBeforeRemoval"/> windows. Called by the timer loop; tests
+    /// events idle for <see cref="IdleWindows"/> windows. Called by the timer loop; tests
     /// call it directly instead of waiting for the timer.
     /// </summary>
     public void OnTick()
@@ -54,7 +54,7 @@ internal sealed partial class Ticker
         long window = Interlocked.Increment(ref _window);
         foreach (var (eventId, state) in _states)
         {
-            if (!TryStart(eventId, state) && state.TryMarkRemoved(window, IdleWindowsBeforeRemoval))
+            if (!TryStart(eventId, state) && state.TryMarkRemoved(window, IdleWindows))
             {
                 _states.TryRemove(new KeyValuePair<Guid, TickerEventState>(eventId, state));
             }

@@ -40,6 +40,9 @@ internal sealed partial class Ticker : IAsyncDisposable
     /// </summary>
     internal const int IdleWindowsBeforeRemoval = 120;
 
+    /// <summary><see cref="IdleWindowsBeforeRemoval"/>; lower only in tests that race removal.</summary>
+    internal int IdleWindows { get; init; } = IdleWindowsBeforeRemoval;
+
     private readonly ConcurrentDictionary<Guid, TickerEventState> _states = new();
     private readonly Func<Guid, string, CancellationToken, Task> _compute;
     private readonly Action<Guid, Exception>? _onError;
@@ -91,6 +94,9 @@ internal sealed partial class Ticker : IAsyncDisposable
 
     /// <summary>Events with state (dirty, running, or computed within the last minute).</summary>
     internal int StateCount => _states.Count;
+
+    /// <summary>For tests that stage a race outcome (a state removed under a notifier).</summary>
+    internal ConcurrentDictionary<Guid, TickerEventState> States => _states;
 
     /// <summary>Takes a notification: counts it and marks its event dirty (leading edge when due).</summary>
     public void Notify(Notification notification)
