@@ -20,7 +20,16 @@ internal sealed partial class Ticker
     /// Stops the loop, cancels the token of running computations and waits for them to end. Dirty
     /// events stay dirty (nothing is computed any more).
     /// </summary>
-    public async Task StopAsync()
+    public Task StopAsync()
+    {
+        // Idempotent: DisposeAsync after StopAsync, or two shutdown paths, share one stop.
+        lock (_stopLock)
+        {
+            return _stop ??= StopCoreAsync();
+        }
+    }
+
+    private async Task StopCoreAsync()
     {
         await _stopping.CancelAsync();
         if (_loop is not null)

@@ -62,6 +62,8 @@ internal sealed partial class Ticker : IAsyncDisposable
     // Completed when the last in-flight computation ends after StopAsync began.
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private readonly Lock _stopLock = new();
+    private Task? _stop;
     private long _window;
     private int _inFlight;
     private Task? _loop;
