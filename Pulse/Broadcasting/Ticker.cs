@@ -12,7 +12,10 @@ namespace Pulse.Broadcasting;
 /// <remarks>
 /// <para><b>Windows.</b> One <see cref="PeriodicTimer"/> for the process ticks every
 /// <see cref="BroadcastOptions.TickMilliseconds"/>; each tick opens a new window (a counter, so the
-/// notify path reads no clock). A computation records the window it started in.</para>
+/// notify path reads no clock). A computation records the window it started in. Windows are the
+/// tick grid, not a sliding interval: a leading edge late in one window and the trailing edge at its
+/// tick may be closer than a window, but no window holds two starts, so a flood gets exactly one
+/// computation per tick (2 a second at 500 ms).</para>
 /// <para><b>Intake.</b> <see cref="Notify"/> marks the event's <see cref="TickerEventState"/> dirty
 /// and remembers the name; there is no queue of notifications. A flood only rewrites one flag and
 /// one reference per event (memory flat), and since the flag is cleared <em>before</em> a
