@@ -1,0 +1,246 @@
+using Microsoft.Extensions.Time.Testing;
+using Pulse.Broadcasting;
+using Pulse.Http;
+
+namespace Pulse.Tests.Broadcasting;
+
+public sealed class TickerTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
+    private static readonly Guid EventA = Guid.Parse("0a0a0a0a-0000-0000-0000-00000000000a");
+    private static readonly Guid EventB = Guid.Parse("0b0b0b0b-0000-0000-0000-00000000000b");
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 20, 0, 0, TimeSpan.Zero));
+    private readonly RecordingCompute _compute;
+    private readonly ListLogger _logger = new();
+    private readonly List<Exception> _errors = [];
+    private readonly Ticker _ticker;
+
+    public TickerTests()
+    {
+        _compute = new RecordingCompute(_time);
+        _ticker = new Ticker(new BroadcastOptions(), _time, _compute.ComputeAsync, _logger, (_, e) => _errors.Add(e));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _ticker.DisposeAsync();
+        _compute.Dispose();
+    }
+
+    private void Tick()
+    {
+        _time.Advance(Window);
+        _ticker.OnTick();
+    }
+
+    [Fact]
+    public void Notify_IdleEvent_ComputesAtOnce()
+    {
+        _ticker.Notify(new Notification(EventA, "tweet"));
+
+        var call = Assert.Single(_compute.Calls);
+        Assert.Equal((EventA, "tweet"), (call.EventId, call.EventName));
+        Assert.Equal(_time.GetUtcNow(), call.At);
+    }
+
+    [Fact]
+    public void Notify_CountsEveryNotification()
+    {
+        long before = Interlocked.Read(ref PulseMetrics.NotificationsTotal);
+
+        for (int i = 0; i < 5; i++)
+        {
+            _ticker.Notify(new Notification(EventA, "tweet"));
+        }
+
+        Assert.True(Interlocked.Read(ref PulseMetrics.NotificationsTotal) - before >= 5);
+    }
+
+    [Fact]
+    public void Notify_SeveralWithinWindow_OneTrailingComputationWithLatestName()
+    {
+        _ticker.Notify(new Notification(EventA, "n1"));
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        _ticker.Notify(new Notification(EventA, "n2"));
+        _ticker.Notify(new Notification(EventA, "n3"));
+        _ticker.Notify(new Notification(EventA, "n4"));
+        Assert.Single(_compute.Calls);
+
+        Tick();
+        Tick();
+
+        Assert.Equal(["n1", "n4"], _compute.Calls.Select(c => c.EventName));
+    }
+
+    [Fact]
+    public void Notify_AfterAWindowWithoutComputation_ComputesAtOnceAgain()
+    {
+        _ticker.Notify(new Notification(EventA, "n1"));
+        Tick();
+
+        _ticker.Notify(new Notification(EventA, "n2"));
+
+        Assert.Equal(["n1", "n2"], _compute.Calls.Select(c => c.EventName));
+    }
+
+    [Fact]
+    public void OnTick_NothingNotified_NoComputation()
+    {
+        for (int i = 0; i < 10; i++)
+        {
+            Tick();
+        }
+
+        Assert.Empty(_compute.Calls);
+        Assert.Equal(0, _ticker.StateCount);
+    }
+
+    [Fact]
+    public void Notify_WhileComputationRuns_NoOverlapAndOneMoreAfterIt()
+    {
+        var slow = new TaskCompletionSource();
+        _compute.Behavior = (_, _) => _compute.Calls.Count == 1 ? slow.Task : Task.CompletedTask;
+        _ticker.Notify(new Notification(EventA, "first"));
+
+        // The computation outlives three windows while notifications keep coming.
+        for (int i = 0; i < 3; i++)
+        {
+            _ticker.Notify(new Notification(EventA, $"during{i}"));
+            Tick();
+        }
+
+        Assert.Single(_compute.Calls);
+
+        slow.SetResult(); // the window ended long ago: the trailing edge starts as the computation ends
+
+        Assert.Equal(["first", "during2"], _compute.Calls.Select(c => c.EventName));
+        Tick();
+        Assert.Equal(2, _compute.Calls.Count);
+        Assert.Equal(0, _compute.Overlaps);
+    }
+
+    [Fact]
+    public void SlowComputationOfOneEvent_OtherEvent_NotDelayed()
+    {
+        var slowA = new TaskCompletionSource();
+        _compute.Behavior = (call, _) => call.EventId == EventA ? slowA.Task : Task.CompletedTask;
+
+        _ticker.Notify(new Notification(EventA, "a"));
+        _ticker.Notify(new Notification(EventB, "b1"));
+        _ticker.Notify(new Notification(EventB, "b2"));
+        Tick();
+
+        Assert.Single(_compute.For(EventA));
+        Assert.Equal(["b1", "b2"], _compute.For(EventB).Select(c => c.EventName));
+        slowA.SetResult();
+    }
+
+    [Fact]
+    public void ComputationThrows_EventStaysDirty_RetriedNextWindowUntilSuccess()
+    {
+        var failure = new InvalidOperationException("database down");
+        _compute.Behavior = (_, _) => _compute.Calls.Count == 1 ? Task.FromException(failure) : Task.CompletedTask;
+
+        _ticker.Notify(new Notification(EventA, "n1"));
+        Assert.Same(failure, Assert.Single(_errors));
+        Assert.Contains(_logger.Events, e => e.Id == 5002);
+
+        Tick();
+        Tick();
+
+        Assert.Equal(["n1", "n1"], _compute.Calls.Select(c => c.EventName));
+        Assert.Single(_errors);
+    }
+
+    [Fact]
+    public void ErrorCallbackThrows_EventStillRetried()
+    {
+        var ticker = new Ticker(new BroadcastOptions(), _time, _compute.ComputeAsync, _logger, (_, _) => throw new InvalidOperationException("callback"));
+        _compute.Behavior = (_, _) => _compute.Calls.Count == 1 ? Task.FromException(new TimeoutException()) : Task.CompletedTask;
+
+        ticker.Notify(new Notification(EventA, "n1"));
+        _time.Advance(Window);
+        ticker.OnTick();
+
+        Assert.Equal(2, _compute.Calls.Count);
+        Assert.Contains(_logger.Events, e => e.Id == 5003);
+    }
+
+    [Fact]
+    public void QuietEvent_AfterIdleWindows_StateRemovedAndNextNotificationComputesAtOnce()
+    {
+        _ticker.Notify(new Notification(EventA, "n1"));
+        for (int i = 0; i < Ticker.IdleWindowsBeforeRemoval - 1; i++)
+        {
+            Tick();
+        }
+
+        Assert.Equal(1, _ticker.StateCount);
+        Tick();
+        Assert.Equal(0, _ticker.StateCount);
+
+        _ticker.Notify(new Notification(EventA, "n2"));
+        Assert.Equal(["n1", "n2"], _compute.Calls.Select(c => c.EventName));
+    }
+
+    [Fact]
+    public void Notify_StateRemovedByTickUnderTheNotifier_FreshStateMarkedAndComputed()
+    {
+        // The outcome of the race: a tick removed the state after the notifier's lookup found it.
+        var removed = new TickerEventState();
+        removed.TryMarkDirty("old");
+        removed.TryClaim(window: -5);
+        removed.Complete();
+        Assert.True(removed.TryMarkRemoved(window: 0, idleWindows: 1));
+        _ticker.States[EventA] = removed;
+
+        _ticker.Notify(new Notification(EventA, "n1"));
+
+        Assert.Equal("n1", Assert.Single(_compute.Calls).EventName);
+        Assert.NotSame(removed, _ticker.States[EventA]);
+    }
+
+    [Fact]
+    public void MarkDirty_WithoutName_CarriesPendingNameOrUpdate()
+    {
+        _ticker.Notify(new Notification(EventA, "n1"));
+        _ticker.Notify(new Notification(EventA, "n2"));
+        _ticker.MarkDirty(EventA); // the minute turns while n2 is pending: n2 is still the latest notification
+        Tick();
+        _ticker.MarkDirty(EventA); // nothing pending; computed this window, so at its end
+        Tick();
+
+        Assert.Equal(["n1", "n2", Notification.DatabaseEventName], _compute.Calls.Select(c => c.EventName));
+    }
+
+    [Fact]
+    public void MarkAllDirty_AfterReconnect_ComputesEveryEventOnce()
+    {
+        _ticker.Notify(new Notification(EventA, "n1"));
+
+        _ticker.MarkAllDirty([EventA, EventB]);
+        Tick();
+        Tick();
+
+        Assert.Equal(2, _compute.For(EventA).Count); // n1 at once, the recompute at the window's end
+        Assert.Equal(Notification.DatabaseEventName, Assert.Single(_compute.For(EventB)).EventName);
+    }
+
+    [Fact]
+    public void OnTick_ComputationBlocksLongerThanPeriod_OverrunLogged()
+    {
+        _compute.Behavior = (_, _) =>
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(600)); // a computation that blocks before its first await
+            return Task.CompletedTask;
+        };
+        _ticker.Notify(new Notification(EventA, "n1"));
+        _ticker.Notify(new Notification(EventA, "n2"));
+        Assert.DoesNotContain(_logger.Events, e => e.Id == 5000);
+
+        Tick();
+
+        Assert.Contains(_logger.Events, e => e.Id == 5000);
+    }
+}

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pulse.Broadcasting;
+
+internal sealed partial class Ticker
+{
+    /// <summary>Claims the event for the current window and starts its computation; false when not due.</summary>
+    private bool TryStart(Guid eventId, TickerEventState state)
+    {
+        long window = Volatile.Read(ref _window);
+
+        // The flood path: an event already running or computed this window costs two reads.
+        if (!state.IsClaimable(window))
+        {
+            return false;
+        }
+
+        // Counted before the stopping check, so StopAsync either sees this computation or stops it.
+        Interlocked.Increment(ref _inFlight);
+        if (_stopping.IsCancellationRequested || !state.TryClaim(window))
+        {
+            LeaveInFlight();
+            return false;
+        }
+
+        _ = RunAsync(eventId, state);
+        return true;
+    }
+
+    private async Task RunAsync(Guid eventId, TickerEventState state)
+    {
+        bool dirty;
+        try
+        {
+            await _slots.WaitAsync(_stopping.Token);
+            try
+            {
+                // Read after the claim cleared the flag: a later name comes with a new flag.
+                await _compute(eventId, state.LatestName, _stopping.Token);
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            state.KeepDirty();
+        }
+        catch (Exception exception)
+        {
+            state.KeepDirty();
+            ReportFailure(eventId, exception);
+        }
+        finally
+        {
+            dirty = state.Complete();
+            LeaveInFlight();
+        }
+
+        // Notified while running: if the window already moved on (a computation longer than a
+        // window), this is its trailing edge; otherwise TryStart declines and the next tick takes it.
+        if (dirty)
+        {
+            TryStart(eventId, state);
+        }
+    }
+
+    private void ReportFailure(Guid eventId, Exception exception)
+    {
+        _logger.ComputationFailed(eventId, exception);
+        try
+        {
+            _onError?.Invoke(eventId, exception);
+        }
+        catch (Exception callbackException)
+        {
+            _logger.ErrorCallbackFailed(eventId, callbackException);
+        }
+    }
+
+    private void LeaveInFlight()
+    {
+        if (Interlocked.Decrement(ref _inFlight) == 0 && _stopping.IsCancellationRequested)
+        {
+            _drained.TrySetResult();
+        }
+    }
+}

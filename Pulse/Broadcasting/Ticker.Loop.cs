@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pulse.Broadcasting;
+
+internal sealed partial class Ticker
+{
+    /// <summary>Starts the one timer loop of the process. Call once.</summary>
+    public void Start()
+    {
+        if (_loop is not null)
+        {
+            throw new InvalidOperationException("The ticker is already started.");
+        }
+
+        _logger.TickerStarted(_periodMs, _maxConcurrent);
+        _loop = RunLoopAsync(_stopping.Token);
+    }
+
+    /// <summary>
+    /// Stops the loop, cancels the token of running computations and waits for them to end. Dirty
+    /// events stay dirty (nothing is computed any more).
+    /// </summary>
+    public Task StopAsync()
+    {
+        // Idempotent: DisposeAsync after StopAsync, or two shutdown paths, share one stop.
+        lock (_stopLock)
+        {
+            return _stop ??= StopCoreAsync();
+        }
+    }
+
+    private async Task StopCoreAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+
+        if (Volatile.Read(ref _inFlight) > 0)
+        {
+            await _drained.Task;
+        }
+
+        _logger.TickerStopped();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+        _slots.Dispose();
+    }
+
+    /// <summary>
+    /// One window ends, the next begins: starts the trailing edge of every dirty event and forgets
+    /// events idle for <see cref="IdleWindows"/> windows. Called by the timer loop; tests
+    /// call it directly instead of waiting for the timer.
+    /// </summary>
+    public void OnTick()
+    {
+        long started = _timeProvider.GetTimestamp();
+        long window = Interlocked.Increment(ref _window);
+        foreach (var (eventId, state) in _states)
+        {
+            if (!TryStart(eventId, state) && state.TryMarkRemoved(window, IdleWindows))
+            {
+                _states.TryRemove(new KeyValuePair<Guid, TickerEventState>(eventId, state));
+            }
+        }
+
+        // Computations run inline until their first await; one that blocks shows up here.
+        var elapsed = _timeProvider.GetElapsedTime(started);
+        if (elapsed > _period)
+        {
+            _logger.TickOverran(elapsed.TotalMilliseconds, _periodMs);
+        }
+    }
+
+    private async Task RunLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_period, _timeProvider);
+        long previous = _timeProvider.GetTimestamp();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                // PeriodicTimer folds missed ticks into one; a gap of two periods means the loop woke
+                // a whole window late (a starved thread pool), and that window's trailing edges with it.
+                long now = _timeProvider.GetTimestamp();
+                var late = _timeProvider.GetElapsedTime(previous, now) - _period;
+                if (late >= _period)
+                {
+                    _logger.TickLate(late.TotalMilliseconds, _periodMs);
+                }
+
+                previous = now;
+                OnTick();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // StopAsync.
+        }
+    }
+}
