@@ -43,8 +43,17 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
     /// <summary>The cached snapshot, if any; never queries.</summary>
     public Snapshot? Peek(Guid eventId) => _entries.TryGetValue(eventId, out var entry) ? entry.Snapshot : null;
 
-    /// <summary>Events with a cached snapshot.</summary>
-    public IEnumerable<Guid> CachedEvents => _entries.Where(e => e.Value.Snapshot is not null).Select(e => e.Key);
+    /// <summary>Events with a cached snapshot: id, window, and when a reader last took it.</summary>
+    public IEnumerable<(Guid EventId, DateTime StartAt, DateTime EndAt, long LastRead)> Cached()
+    {
+        foreach (var (id, entry) in _entries)
+        {
+            if (entry.Model is { } model && entry.Snapshot is not null)
+            {
+                yield return (id, model.StartAt, model.EndAt, entry.LastRead);
+            }
+        }
+    }
 
     /// <summary>
     /// Computes the event's numbers now; when they changed, gives the snapshot a new version, caches

@@ -1,3 +1,6 @@
+using Pulse.Broadcasting;
+using Pulse.WebSockets;
+
 namespace Pulse.Configuration;
 
 /// <summary>
@@ -14,9 +17,9 @@ internal sealed class PulseOptions
 
     public HttpOptions Http { get; set; } = new();
 
-    public WebSocketOptions WebSocket { get; set; } = new();
+    public WebSocketTransportOptions WebSocket { get; set; } = new();
 
-    public BroadcastSettings Broadcast { get; set; } = new();
+    public BroadcastOptions Broadcast { get; set; } = new();
 
     public NotificationOptions Notifications { get; set; } = new();
 
@@ -42,36 +45,6 @@ internal sealed class HttpOptions
 
     /// <summary>Seconds a cached event list (for POST validation) is trusted before it is re-read. Default 5.</summary>
     public int EventCacheSeconds { get; set; } = 5;
-}
-
-internal sealed class WebSocketOptions
-{
-    /// <summary>Allowed <c>Origin</c> values; empty = any. A request without <c>Origin</c> is always accepted.</summary>
-    public string[] AllowedOrigins { get; set; } = [];
-
-    /// <summary>A socket silent for longer is closed. Default 60.</summary>
-    public int HeartbeatTimeoutSeconds { get; set; } = 60;
-
-    /// <summary>Largest client message; larger closes the socket with 1009. Default 65,536.</summary>
-    public int MaxMessageBytes { get; set; } = 65_536;
-
-    /// <summary>Joined topics per socket; one more is refused. Default 100.</summary>
-    public int MaxTopicsPerSocket { get; set; } = 100;
-
-    /// <summary>A socket whose writes stay blocked this long is closed. Default 30.</summary>
-    public int WriteTimeoutSeconds { get; set; } = 30;
-
-    /// <summary>File descriptors kept back from sockets for PostgreSQL, listeners and files. Default 256.</summary>
-    public int FileDescriptorReserve { get; set; } = 256;
-}
-
-internal sealed class BroadcastSettings
-{
-    /// <summary>The coalescing window per event. Default 500.</summary>
-    public int TickMilliseconds { get; set; } = 500;
-
-    /// <summary>Computations of different events running at once. Default 4.</summary>
-    public int MaxConcurrentComputations { get; set; } = 4;
 }
 
 internal sealed class NotificationOptions

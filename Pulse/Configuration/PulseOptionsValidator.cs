@@ -34,6 +34,10 @@ internal static class PulseOptionsValidator
         Range("WebSocket:MaxTopicsPerSocket", o.WebSocket.MaxTopicsPerSocket, 1, 10_000);
         Range("WebSocket:WriteTimeoutSeconds", o.WebSocket.WriteTimeoutSeconds, 1, 3600);
         Range("WebSocket:FileDescriptorReserve", o.WebSocket.FileDescriptorReserve, 16, 100_000);
+        Range("WebSocket:MaxQueuedReplyBytes", o.WebSocket.MaxQueuedReplyBytes, 1024, 1L << 30);
+        Range("WebSocket:MaxRequestHeadBytes", o.WebSocket.MaxRequestHeadBytes, 1024, 1 << 20);
+        Range("WebSocket:HandshakeTimeoutSeconds", o.WebSocket.HandshakeTimeoutSeconds, 1, 3600);
+        Range("WebSocket:CloseTimeoutSeconds", o.WebSocket.CloseTimeoutSeconds, 1, 3600);
         foreach (var origin in o.WebSocket.AllowedOrigins)
         {
             if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.AbsolutePath != "/" || origin.EndsWith('/'))

@@ -6,7 +6,7 @@ using Pulse.Storage;
 namespace Pulse.Http;
 
 /// <summary>The <c>/v1/events</c> routes of DESIGN §6.</summary>
-internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, KnownEvents known, INotificationSink notifications, long maxBodyBytes)
+internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, KnownEvents known, Ticker ticker, long maxBodyBytes)
 {
     private const int MaxEventNameLength = 255;
 
@@ -47,7 +47,7 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
             return;
         }
 
-        notifications.Notify(eventId, eventName);
+        ticker.Notify(new Notification(eventId, eventName));
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

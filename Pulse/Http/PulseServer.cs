@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Phoenix;
 using Pulse.Storage;
+using Pulse.WebSockets;
 
 namespace Pulse.Http;
 
@@ -15,14 +17,21 @@ internal sealed partial class PulseServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ApiKeyStore _keys;
+    private readonly Ticker _ticker;
+    private readonly MinuteRefresh _minutes;
 
-    private PulseServer(WebApplication app, NpgsqlDataSource dataSource, ApiKeyStore keys, SnapshotService snapshots)
+    private PulseServer(WebApplication app, NpgsqlDataSource dataSource, ApiKeyStore keys, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes)
     {
         _app = app;
         _keys = keys;
+        _ticker = ticker;
+        _minutes = minutes;
         DataSource = dataSource;
         Snapshots = snapshots;
+        Hub = hub;
     }
+
+    public Hub Hub { get; }
 
     public NpgsqlDataSource DataSource { get; }
 
@@ -50,43 +59,61 @@ internal sealed partial class PulseServer : IAsyncDisposable
         }
 
         var dataSource = PulseDatabase.Create(options.Database);
+
+        // Kestrel reads these options when it starts, after the parts below exist.
+        PhoenixSocketFactory? socketFactory = null;
+        ILoggerFactory? socketLoggers = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             foreach (var endpoint in ListenUrls.Parse(options.Urls))
             {
-                kestrel.Listen(endpoint, listen => ConfigureListener(listen, options));
+                kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, socketFactory!, socketLoggers!, timeProvider));
             }
         });
 
         var app = builder.Build();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var keys = new ApiKeyStore(dataSource, timeProvider);
-        var snapshots = new SnapshotService(dataSource, timeProvider, (name, snapshot) => { });
+        var hub = new Hub(loggers.CreateLogger<Hub>());
+        var snapshots = new SnapshotService(dataSource, timeProvider, (name, snapshot) => hub.Publish(snapshot.Topic, name, snapshot));
+        var ticker = new Ticker(options.Broadcast, timeProvider, (id, name, ct) => snapshots.ComputeAsync(id, name, ct), loggers.CreateLogger<Ticker>());
+        var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
         var known = new KnownEvents(store, snapshots, timeProvider, TimeSpan.FromSeconds(options.Http.EventCacheSeconds));
-        var sink = new DirectNotificationSink(snapshots);
+        socketFactory = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>());
+        socketLoggers = loggers;
         var router = new Router(
-            new EventsEndpoints(snapshots, store, known, sink, options.Http.MaxBodyBytes),
+            new EventsEndpoints(snapshots, store, known, ticker, options.Http.MaxBodyBytes),
             new HealthEndpoints(dataSource),
             new DashboardEndpoints(new EmbeddedAssets(), store, snapshots, timeProvider),
             new ApiKeyAuthentication(keys));
         app.Run(router.HandleAsync);
-        return new PulseServer(app, dataSource, keys, snapshots);
+        return new PulseServer(app, dataSource, keys, snapshots, hub, ticker, minutes);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _ticker.Start();
+        _minutes.Start();
+        await _app.StartAsync(cancellationToken);
+    }
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
-    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StopAsync(cancellationToken);
+        await _ticker.StopAsync();
+    }
 
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await _minutes.DisposeAsync();
+        await _ticker.DisposeAsync();
         _keys.Dispose();
         await DataSource.DisposeAsync();
     }
 
-    /// <summary>Hook for the WebSocket transport on each listener (connection layer).</summary>
-    static partial void ConfigureListener(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen, PulseOptions options);
 }

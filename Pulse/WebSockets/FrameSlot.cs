@@ -13,7 +13,7 @@ internal sealed class SharedFrame(byte[] bytes)
 /// Thread safety: <see cref="Offer"/> may be called from any thread, concurrently with the socket's writer;
 /// it never blocks and never waits for the socket, so one slow socket cannot delay a broadcast.
 /// </remarks>
-internal sealed class FrameSlot : IDisposable
+internal sealed class FrameSlot : Pulse.Broadcasting.IFrameSink
 {
     private readonly WebSocketConnection _owner;
 

@@ -50,4 +50,10 @@ internal sealed class WebSocketTransportOptions
 
     /// <summary>Default 5: after the server's Close frame, the time the peer has to answer before the TCP connection is dropped.</summary>
     public int CloseTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Default 100: joined topics per socket; one more is refused with "too many channels joined".
+    /// Read by the Phoenix layer; kept here so the whole <c>WebSocket</c> section is one class.
+    /// </summary>
+    public int MaxTopicsPerSocket { get; set; } = 100;
 }

@@ -1,0 +1,58 @@
+using Pulse.Http;
+
+namespace Pulse.Broadcasting;
+
+/// <summary>
+/// Keeps cached snapshots true as time passes with no tweet: at each minute's turn every cached
+/// event that is running (or ended within the last minute) is marked dirty, since its series gains
+/// a zero point (DESIGN §5: a new zero point is a change). Also forgets snapshots nobody watches
+/// and nobody read for <see cref="IdleAfter"/>, so an event nobody watches costs nothing.
+/// </summary>
+internal sealed class MinuteRefresh(SnapshotService snapshots, Hub hub, Ticker ticker, TimeProvider timeProvider) : IAsyncDisposable
+{
+    private static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(10);
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+
+    public void Start() => _loop = RunAsync(_stop.Token);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stop.Dispose();
+    }
+
+    /// <summary>One check; the loop calls it every second, tests call it directly.</summary>
+    internal void OnMinute(DateTime now)
+    {
+        long nowStamp = timeProvider.GetTimestamp();
+        foreach (var (id, startAt, endAt, lastRead) in snapshots.Cached())
+        {
+            if (startAt <= now && now < endAt.AddMinutes(1))
+            {
+                ticker.MarkDirty(id);
+            }
+            else if (hub.SubscriberCount("event:" + id.ToString("D")) == 0 && timeProvider.GetElapsedTime(lastRead, nowStamp) > IdleAfter)
+            {
+                snapshots.Forget(id);
+            }
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), timeProvider);
+        long minute = timeProvider.GetUtcNow().Ticks / TimeSpan.TicksPerMinute;
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            var now = timeProvider.GetUtcNow().UtcDateTime;
+            long current = now.Ticks / TimeSpan.TicksPerMinute;
+            if (current != minute)
+            {
+                minute = current;
+                OnMinute(now);
+            }
+        }
+    }
+}
