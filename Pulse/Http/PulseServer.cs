@@ -19,9 +19,11 @@ internal sealed partial class PulseServer : IAsyncDisposable
     private readonly ApiKeyStore _keys;
     private readonly Ticker _ticker;
     private readonly MinuteRefresh _minutes;
+    private readonly ILoggerFactory _loggers;
 
-    private PulseServer(WebApplication app, NpgsqlDataSource dataSource, ApiKeyStore keys, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes)
+    private PulseServer(WebApplication app, ILoggerFactory loggers, NpgsqlDataSource dataSource, ApiKeyStore keys, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes)
     {
+        _loggers = loggers;
         _app = app;
         _keys = keys;
         _ticker = ticker;
@@ -46,34 +48,13 @@ internal sealed partial class PulseServer : IAsyncDisposable
     {
         timeProvider ??= TimeProvider.System;
         var builder = WebApplication.CreateSlimBuilder();
+
+        // Pulse's parts are built by hand before the host, on one logger factory the host shares,
+        // so Kestrel's listener configuration can hand the finished socket factory to each listener.
+        var loggers = LoggerFactory.Create(logging ?? DefaultLogging);
         builder.Logging.ClearProviders();
-        if (logging is null)
-        {
-            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-            builder.Logging.SetMinimumLevel(LogLevel.Information);
-            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        }
-        else
-        {
-            logging(builder.Logging);
-        }
-
+        builder.Services.AddSingleton(loggers);
         var dataSource = PulseDatabase.Create(options.Database);
-
-        // Kestrel reads these options when it starts, after the parts below exist.
-        PhoenixSocketFactory? socketFactory = null;
-        ILoggerFactory? socketLoggers = null;
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            foreach (var endpoint in ListenUrls.Parse(options.Urls))
-            {
-                kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, socketFactory!, socketLoggers!, timeProvider));
-            }
-        });
-
-        var app = builder.Build();
-        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var keys = new ApiKeyStore(dataSource, timeProvider);
         var hub = new Hub(loggers.CreateLogger<Hub>());
         var snapshots = new SnapshotService(dataSource, timeProvider, (name, snapshot) => hub.Publish(snapshot.Topic, name, snapshot));
@@ -81,15 +62,31 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
         var known = new KnownEvents(store, snapshots, timeProvider, TimeSpan.FromSeconds(options.Http.EventCacheSeconds));
-        socketFactory = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>());
-        socketLoggers = loggers;
+        var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>());
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (var endpoint in ListenUrls.Parse(options.Urls))
+            {
+                kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, sockets, loggers, timeProvider));
+            }
+        });
+
+        var app = builder.Build();
         var router = new Router(
             new EventsEndpoints(snapshots, store, known, ticker, options.Http.MaxBodyBytes),
             new HealthEndpoints(dataSource),
             new DashboardEndpoints(new EmbeddedAssets(), store, snapshots, timeProvider),
             new ApiKeyAuthentication(keys));
         app.Run(router.HandleAsync);
-        return new PulseServer(app, dataSource, keys, snapshots, hub, ticker, minutes);
+        return new PulseServer(app, loggers, dataSource, keys, snapshots, hub, ticker, minutes);
+    }
+
+    private static void DefaultLogging(ILoggingBuilder logging)
+    {
+        logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -113,6 +110,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         await _minutes.DisposeAsync();
         await _ticker.DisposeAsync();
         _keys.Dispose();
+        _loggers.Dispose();
         await DataSource.DisposeAsync();
     }
 
