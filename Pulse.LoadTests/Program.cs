@@ -16,6 +16,7 @@ if (parsed is not Parsed<LoadOptions> { Value: { } options })
 }
 
 options.ApplySmoke();
+FileLimits.PreloadAssemblies();
 Target target;
 try
 {
@@ -24,6 +25,14 @@ try
 catch (ArgumentException ex)
 {
     await Console.Error.WriteLineAsync("pulse-load: " + ex.Message);
+    return 2;
+}
+
+bool holdsSockets = options.Scenario is "connections" or "fanout" or "join-storm";
+int socketsHere = holdsSockets ? (options.IsWorker ? options.Connections : options.Workers > 1 ? 0 : options.Connections) : 0;
+if (FileLimits.Check(socketsHere, Math.Max(1, options.Workers)) is { } tooMany)
+{
+    await Console.Error.WriteLineAsync("pulse-load: " + tooMany);
     return 2;
 }
 

@@ -56,6 +56,10 @@ internal static class ScenarioRunner
             cancel.Cancel();
         };
 
+        // Touch /proc and System.Diagnostics.Process now: once sockets have taken every file
+        // descriptor (EMFILE), even loading an assembly fails.
+        _ = ProcessSample.SelfCpu();
+        _ = context.SampleServer();
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
         Task work = scenario.RunAsync(context, cancel.Token);
         try
