@@ -9,7 +9,7 @@ namespace Pulse.LoadTests.Runner;
 /// <summary>Prints the final table and writes the same figures as JSON and Markdown.</summary>
 internal static class ResultReport
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static LatencySummary Summarize(HistogramBase histogram)
     {
@@ -75,7 +75,7 @@ internal static class ResultReport
     private static string[] Row(ScenarioResult r) =>
     [
         r.Scenario, F(r.RequestsPerSecond, "F1"), F(r.Ok, "D"), F(r.Fail, "D"),
-        F(r.Latency.P50), F(r.Latency.P75), F(r.Latency.P95), F(r.Latency.P99), F(r.Latency.Max),
+        F(r.LatencyMs.P50), F(r.LatencyMs.P75), F(r.LatencyMs.P95), F(r.LatencyMs.P99), F(r.LatencyMs.Max),
     ];
 
     private static string F(double value, string format = "F2") => value.ToString(format, CultureInfo.InvariantCulture);
