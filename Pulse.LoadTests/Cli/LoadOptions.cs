@@ -1,0 +1,70 @@
+using CommandLine;
+
+namespace Pulse.LoadTests.Cli;
+
+/// <summary>Command-line options; <c>--help</c> lists them all.</summary>
+internal sealed class LoadOptions
+{
+    [Option("scenario", Required = true, HelpText = "connections | fanout | flood | join-storm | rest")]
+    public string Scenario { get; set; } = "";
+
+    [Option("target", Default = "http://127.0.0.1:4000", HelpText = "Base URL of the server under test.")]
+    public string Target { get; set; } = "http://127.0.0.1:4000";
+
+    [Option("allow-remote", HelpText = "Allow a target that is not a loopback address.")]
+    public bool AllowRemote { get; set; }
+
+    [Option("api-key", HelpText = "API key for /v1 routes (Authorization: Bearer KEY).")]
+    public string? ApiKey { get; set; }
+
+    [Option("database-url", HelpText = "PostgreSQL (postgres://user:pass@host:port/db or a keyword string): inserts rows as background jobs would, creates an event, counts statements.")]
+    public string? DatabaseUrl { get; set; }
+
+    [Option("event", HelpText = "Event id to use; without it and with --database-url, one is created with keywords.")]
+    public string? EventId { get; set; }
+
+    [Option("duration", Default = 10, HelpText = "Seconds of load (join-storm: the storm's length).")]
+    public int Duration { get; set; } = 10;
+
+    [Option("connections", Default = 100, HelpText = "Sockets (connections, fanout, join-storm) or HTTP connections (rest).")]
+    public int Connections { get; set; } = 100;
+
+    [Option("rate", HelpText = "Requests per second: flood POSTs (default 100); rest injects this rate instead of keeping every connection busy.")]
+    public double? Rate { get; set; }
+
+    [Option("results", Default = "results", HelpText = "Folder for the JSON and Markdown reports.")]
+    public string Results { get; set; } = "results";
+
+    [Option("workers", Default = 1, HelpText = "Processes holding sockets (a process may hold only 20,000 open files).")]
+    public int Workers { get; set; } = 1;
+
+    [Option("server-pid", HelpText = "Server process id: its RSS and CPU are read from /proc/<pid>.")]
+    public int? ServerPid { get; set; }
+
+    [Option("source-addresses", Default = 16, HelpText = "Client sockets are spread over 127.0.0.1..127.0.0.N.")]
+    public int SourceAddresses { get; set; } = 16;
+
+    [Option("smoke", HelpText = "Tiny run (20 sockets, 3 s, 20/s) asserting correctness only.")]
+    public bool Smoke { get; set; }
+
+    [Option("worker-index", Default = -1, Hidden = true, HelpText = "Internal: run as worker k of --workers.")]
+    public int WorkerIndex { get; set; } = -1;
+
+    [Option("worker-offset", Default = 0, Hidden = true, HelpText = "Internal: first subscriber index of this worker.")]
+    public int WorkerOffset { get; set; }
+
+    public bool IsWorker => WorkerIndex >= 0;
+
+    /// <summary>Smoke runs shrink every knob: seconds and a handful of sockets, correctness only.</summary>
+    public void ApplySmoke()
+    {
+        if (!Smoke)
+        {
+            return;
+        }
+
+        Connections = Math.Min(Connections, 20);
+        Duration = Math.Min(Duration, 3);
+        Rate = Rate is { } rate ? Math.Min(rate, 20) : 20;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Pulse.LoadTests.Runner;
+using Pulse.LoadTests.Subscribers;
+
+namespace Pulse.LoadTests.Scenarios;
+
+/// <summary>
+/// POST at rate R for D seconds on one event while rows are inserted: how many computations a
+/// subscriber observes (a coalescing server: at most two a second), and whether the final
+/// broadcast's per-query counts equal an independent SQL count.
+/// </summary>
+internal sealed class FloodScenario : IScenario
+{
+    /// <summary>Rows per second inserted during the flood: enough to change every window's numbers.</summary>
+    private const int InsertsPerSecond = 50;
+    /// <summary>Room for a trailing-edge computation (500 ms window) and its broadcast.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2.5);
+
+    public string Name => "flood";
+    public bool NeedsDatabase => true;
+
+    public async Task RunAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        var options = context.Options;
+        var database = context.Database!;
+        ScenarioStats stats = context.Stats;
+        double rate = options.Rate ?? 100;
+        Guid[] keywords = await database.KeywordIdsAsync(context.EventId, cancellationToken);
+        await using ISubscriberGroup subscriber = context.CreateGroup(1, 0, keepLastBroadcast: true, inProcess: true);
+        await subscriber.StartAsync(cancellationToken);
+        ProcessSample? before = context.SampleServer();
+        TimeSpan duration = TimeSpan.FromSeconds(options.Duration);
+        long start = Stopwatch.GetTimestamp();
+        int inserted = 0;
+        Task inserts = LoadSimulation.InjectAsync(InsertsPerSecond, duration, 8, async (i, ct) =>
+        {
+            await database.InsertEntryAsync(keywords[i % keywords.Length], ct);
+            Interlocked.Increment(ref inserted);
+        }, cancellationToken);
+        Task posts = LoadSimulation.InjectAsync(rate, duration, 256, async (i, ct) =>
+        {
+            long sentAt = Stopwatch.GetTimestamp();
+            try
+            {
+                HttpStatusCode status = await context.NotifyAsync("flood-" + i.ToString(CultureInfo.InvariantCulture), ct);
+                if (status == HttpStatusCode.NoContent)
+                {
+                    stats.RecordOk(sentAt, Stopwatch.GetTimestamp());
+                }
+                else
+                {
+                    stats.RecordFail("POST /v1/events answered " + (int)status);
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                stats.RecordFail("POST failed: " + ex.Message);
+            }
+
+            stats.LiveLine = FormattableString.Invariant($"{inserted} rows inserted");
+        }, cancellationToken);
+        await Task.WhenAll(inserts, posts);
+        stats.Elapsed = Stopwatch.GetElapsedTime(start);
+
+        // One last notification after the last insert, so the final computation sees every row.
+        await context.NotifyAsync("flood-final", cancellationToken);
+        await Task.Delay(Settle, cancellationToken);
+        ProcessSample? after = context.SampleServer();
+        GroupResult result = await subscriber.StopAsync();
+        SortedDictionary<string, long> expected = await database.CountsAsync(context.EventId, cancellationToken);
+        SortedDictionary<string, long> broadcast = CountsOf(result.LastPayload);
+
+        stats.SetFigure("POSTs", (stats.Ok + stats.Fail).ToString(CultureInfo.InvariantCulture));
+        stats.SetFigure("rows inserted", inserted.ToString(CultureInfo.InvariantCulture));
+        stats.SetFigure("computations observed", result.Broadcasts.ToString(CultureInfo.InvariantCulture));
+        double seconds = stats.Elapsed.TotalSeconds + Settle.TotalSeconds;
+        stats.SetFigure("computations per second", FormattableString.Invariant($"{result.Broadcasts / seconds:F2}"));
+        stats.SetFigure("final version", result.LastVersion.ToString(CultureInfo.InvariantCulture));
+        stats.SetFigure("final counts (broadcast)", Show(broadcast));
+        stats.SetFigure("final counts (SQL)", Show(expected));
+        bool exact = broadcast.Count == expected.Count && broadcast.All(p => expected.GetValueOrDefault(p.Key, -1) == p.Value);
+        stats.SetFigure("final numbers exact", exact ? "yes" : "NO");
+        context.AddServerFigures(before, after, stats.Ok, "POST");
+        if (!exact)
+        {
+            context.CheckFailures.Add("final broadcast " + Show(broadcast) + " differs from SQL " + Show(expected));
+        }
+    }
+
+    private static SortedDictionary<string, long> CountsOf(string? payload)
+    {
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        if (payload is null)
+        {
+            return counts;
+        }
+
+        using var document = JsonDocument.Parse(payload);
+        foreach (JsonElement query in document.RootElement.GetProperty("queries").EnumerateArray())
+        {
+            counts[query.GetProperty("query").GetString()!] = query.GetProperty("count").GetInt64();
+        }
+
+        return counts;
+    }
+
+    private static string Show(SortedDictionary<string, long> counts) =>
+        counts.Count == 0 ? "(none)" : string.Join(", ", counts.Select(p => FormattableString.Invariant($"{p.Key}={p.Value}")));
+}

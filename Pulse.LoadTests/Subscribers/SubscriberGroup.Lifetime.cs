@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Pulse.LoadTests.Client;
+using Pulse.LoadTests.Runner;
+
+namespace Pulse.LoadTests.Subscribers;
+
+internal sealed partial class SubscriberGroup
+{
+    /// <summary>Under the 60 s server heartbeat timeout (DESIGN §7) with room for a slow round.</summary>
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(25);
+
+    private async Task HeartbeatAsync(CancellationToken stopping)
+    {
+        // Bounded: one round per interval until stopped, at most a day of rounds.
+        for (int round = 0; round < 3456 && !stopping.IsCancellationRequested; round++)
+        {
+            try
+            {
+                await Task.Delay(HeartbeatInterval, stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            string heartbeat = $"[null,\"{round + 2}\",\"phoenix\",\"heartbeat\",{{}}]";
+            foreach (PhoenixSocket? socket in _sockets)
+            {
+                if (socket is { IsClosed: false })
+                {
+                    try
+                    {
+                        await socket.SendTextAsync(heartbeat, stopping);
+                    }
+                    catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+                    {
+                        // The socket is gone; Dropped counts it at the end.
+                    }
+                }
+            }
+        }
+    }
+
+    public async Task<GroupResult> StopAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_heartbeat is not null)
+        {
+            await _heartbeat;
+        }
+
+        while (_early.TryDequeue(out var early))
+        {
+            long sentAt = Volatile.Read(ref _tickSentAt[early.Sequence]);
+            if (sentAt != 0)
+            {
+                RecordTick(sentAt, early.ReceivedAt);
+            }
+        }
+
+        int dropped = _sockets.Count(s => s is { IsClosed: true });
+        foreach (PhoenixSocket? socket in _sockets)
+        {
+            if (socket is { Failure: { } failure })
+            {
+                _errors.AddOrUpdate("socket closed by error: " + failure, 1, (_, n) => n + 1);
+            }
+        }
+
+        // Close in batches of 256 so the server is not hit by every FIN in the same millisecond.
+        foreach (PhoenixSocket?[] batch in _sockets.Chunk(256))
+        {
+            await Task.WhenAll(batch.Where(s => s is not null).Select(s => s!.CloseAsync()));
+        }
+
+        return new GroupResult
+        {
+            Joined = JoinedSoFar,
+            JoinFailed = Volatile.Read(ref _joinFailed),
+            Dropped = dropped,
+            Broadcasts = BroadcastsSoFar,
+            TickReceipts = Interlocked.Read(ref _tickReceipts),
+            ConnectSeconds = _connectSeconds,
+            CpuSeconds = ProcessSample.SelfCpu().TotalSeconds,
+            LimitMessage = _limitMessage,
+            Errors = new Dictionary<string, int>(_errors),
+            JoinLatency = GroupResult.Encode(_joinLatency),
+            TickLatency = GroupResult.Encode(_tickLatency),
+            LastVersion = _lastVersion,
+            LastPayload = _lastPayload,
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (PhoenixSocket? socket in _sockets)
+        {
+            socket?.Dispose();
+        }
+
+        await _stopping.CancelAsync();
+        _stopping.Dispose();
+    }
+}
