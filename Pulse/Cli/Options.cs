@@ -54,6 +54,17 @@ internal sealed class DemoOptions
 
 internal static class CliParser
 {
+    // The verbs above plus CommandLineParser's built-in ones.
+    private static readonly string[] Verbs = ["serve", "migrate", "api-key", "demo", "help", "version"];
+
+    /// <summary>
+    /// The first argument when it is a word but no verb. With a default verb, CommandLineParser
+    /// hands <c>pulse frobnicate</c> to <c>serve</c> and ignores the stray value, so a typo'd verb
+    /// would start a server; this catches it before parsing.
+    /// </summary>
+    public static string? UnknownVerb(string[] args) =>
+        args.Length > 0 && !args[0].StartsWith('-') && !Verbs.Contains(args[0], StringComparer.Ordinal) ? args[0] : null;
+
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(CommonOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(ServeOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(MigrateOptions))]
