@@ -240,6 +240,23 @@ public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase
     }
 
     [Fact]
+    public async Task Dashboard_EventPage_HtmlForKnownEvent404Otherwise()
+    {
+        await using var server = await TestServer.StartAsync(database);
+        var (id, _) = await database.CreateEventAsync("Page", Now, Now.AddHours(1));
+        using var page = await server.Client.GetAsync(Path($"/events/{id}"));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(id.ToString("D"), await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        foreach (var path in new[] { $"/events/{Guid.NewGuid()}", "/events/nope" })
+        {
+            using var missing = await server.Client.GetAsync(Path(path));
+            Assert.True(missing.StatusCode == HttpStatusCode.NotFound, $"{(int)missing.StatusCode} for {path}");
+            Assert.Equal("text/html", missing.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
     public async Task UnknownRoute_Returns404()
     {
         await using var server = await TestServer.StartAsync(database);

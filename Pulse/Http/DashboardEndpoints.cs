@@ -29,7 +29,9 @@ internal sealed class DashboardEndpoints(EmbeddedAssets assets, EventStore event
             return;
         }
 
-        if (path.StartsWith("/events/", StringComparison.Ordinal) && Guid.TryParse(path.AsSpan(8), out var id))
+        // An id that names no event gets the 404 page (DESIGN §6), not an empty live page.
+        if (path.StartsWith("/events/", StringComparison.Ordinal) && Guid.TryParse(path.AsSpan(8), out var id)
+            && await events.ExistsAsync(id, context.RequestAborted))
         {
             var page = Template("event.html")
                 .Replace("{{EVENT_ID}}", id.ToString("D"), StringComparison.Ordinal)
