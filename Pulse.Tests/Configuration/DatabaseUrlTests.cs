@@ -46,6 +46,27 @@ public sealed class DatabaseUrlTests
     }
 
     [Fact]
+    public void ToConnectionString_Ipv6HostEncodedUserAndParameters_Decoded()
+    {
+        var b = Parse("postgres://us%40er@[::1]:6000/my%20db?sslmode=disable&application_name=worker&connect_timeout=7");
+        Assert.Equal("::1", b.Host);
+        Assert.Equal(6000, b.Port);
+        Assert.Equal("us@er", b.Username);
+        Assert.Equal("my db", b.Database);
+        Assert.Equal(SslMode.Disable, b.SslMode);
+        Assert.Equal("worker", b.ApplicationName);
+        Assert.Equal(7, b.Timeout);
+    }
+
+    [Fact]
+    public void Load_PoolSizeNotANumber_NamesPoolSizeOnOneLine()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => Load(new() { ["POOL_SIZE"] = "ten" }));
+        Assert.Equal("Database:PoolSize", e.Key);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
     public void ToConnectionString_KeywordForm_Accepted()
     {
         var b = Parse("Host=pg.internal;Port=6000;Username=pulse;Password=s;Database=battles;SSL Mode=Require");

@@ -153,6 +153,19 @@ public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase
         await JsonAsync(full, HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task Head_KnownEvent_HeadersWithoutBody()
+    {
+        await using var server = await TestServer.StartAsync(database);
+        var (id, _) = await database.CreateEventAsync("Head", Now, Now.AddHours(1));
+        using var request = new HttpRequestMessage(HttpMethod.Head, Path($"/v1/events/{id}"));
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull(response.Headers.ETag);
+        Assert.Equal(JsonType, response.Content.Headers.ContentType?.ToString());
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
     [Theory]
     [InlineData("nope")]
     [InlineData("123")]
