@@ -22,6 +22,13 @@ if (result is NotParsed<object> notParsed)
     return asked ? 0 : 2;
 }
 
+if (((Parsed<object>)result).Value is IStrayValue { Stray: { } stray })
+{
+    Console.Error.WriteLine($"pulse: unexpected argument '{stray}'");
+    Console.Error.WriteLine(Usage.Text(CliParser.Parse(["--help"], TextWriter.Null)));
+    return 2;
+}
+
 try
 {
     return await (((Parsed<object>)result).Value switch

@@ -37,6 +37,11 @@ public sealed class CliTests(TestDatabase database) : IClassFixture<TestDatabase
     [InlineData("serve", "--bogus")]
     [InlineData("migrate", "--urls", "http://127.0.0.1:1")]
     [InlineData("frobnicate")]
+    [InlineData("serve", "extra")]
+    [InlineData("--urls", "http://127.0.0.1:0", "extra")]
+    [InlineData("migrate", "extra")]
+    [InlineData("api-key", "create", "extra", "--name", "x")]
+    [InlineData("demo", "extra")]
     public async Task UnknownOptionOrVerb_ExitsTwo_UsageOnStderr(params string[] args)
     {
         var run = await RunAsync(args);
