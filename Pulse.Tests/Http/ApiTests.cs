@@ -211,6 +211,20 @@ public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase
     }
 
     [Fact]
+    public async Task V1_DatabaseUnreachable_Returns503Json()
+    {
+        await using var server = await TestServer.StartAsync(database, o => o.Database.Url = "postgres://pulse@127.0.0.1:1/nowhere");
+        foreach (var path in new[] { "/v1/events", $"/v1/events/{Guid.NewGuid()}" })
+        {
+            using var response = await server.Client.GetAsync(Path(path));
+            await ErrorAsync(response, HttpStatusCode.ServiceUnavailable);
+        }
+
+        using var post = await server.Client.PostAsync(Path("/v1/events"), Json(PostBody(Guid.NewGuid(), "x")));
+        await ErrorAsync(post, HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Fact]
     public async Task Metrics_Get_ListsEveryName()
     {
         await using var server = await TestServer.StartAsync(database);
