@@ -158,6 +158,16 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(["https://a.example", "http://localhost:4000"], options.WebSocket.AllowedOrigins);
     }
 
+    [Fact]
+    public void Load_AllowedOriginsAsOneString_RejectedNotIgnored()
+    {
+        // A scalar where a list is expected would otherwise bind to nothing: "any origin allowed".
+        var e = Assert.Throws<ConfigurationException>(() => Load(env: new() { ["PULSE_WebSocket__AllowedOrigins"] = "https://a.example" }));
+        Assert.Equal("WebSocket:AllowedOrigins", e.Key);
+        var file = Assert.Throws<ConfigurationException>(() => Load(WriteFile("""{ "WebSocket": { "AllowedOrigins": "https://a.example" } }""")));
+        Assert.Equal("WebSocket:AllowedOrigins", file.Key);
+    }
+
     private static PulseOptions LoadKey(string key, string value) =>
         Load(env: new() { [PulseConfiguration.EnvironmentPrefix + key.Replace(":", "__", StringComparison.Ordinal)] = value });
 
