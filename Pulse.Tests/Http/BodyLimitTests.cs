@@ -62,6 +62,33 @@ public sealed class BodyLimitTests(TestDatabase database) : IClassFixture<TestDa
         await ErrorAsync(over, HttpStatusCode.RequestEntityTooLarge);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Post_ManyMebibytesOverDefaultLimit_ClientReads413(bool chunked)
+    {
+        await using var server = await TestServer.StartAsync(database);
+        var id = await EventAsync();
+        var bytes = Encoding.UTF8.GetBytes(Padded(id, 8 << 20));
+        using var request = new HttpRequestMessage(HttpMethod.Post, Path("/v1/events"))
+        {
+            Content = chunked ? new ChunkedContent(bytes) : new ByteArrayContent(bytes),
+        };
+        using var response = await server.Client.SendAsync(request);
+        await ErrorAsync(response, HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task Post_LimitAboveKestrelDefault_ConfiguredLimitApplies()
+    {
+        // Kestrel refuses bodies over 30,000,000 bytes by default; Http:MaxBodyBytes may be larger.
+        const int limit = 32 << 20;
+        await using var server = await TestServer.StartAsync(database, o => o.Http.MaxBodyBytes = limit);
+        var id = await EventAsync();
+        using var ok = await server.Client.PostAsync(Path("/v1/events"), Json(Padded(id, limit)));
+        Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+    }
+
     private async Task<Guid> EventAsync() => (await database.CreateEventAsync("Limits", DateTime.UtcNow, DateTime.UtcNow.AddHours(1))).EventId;
 
     private static async Task AssertStatusAsync(HttpResponseMessage response, HttpStatusCode expected)
