@@ -60,6 +60,14 @@ public sealed class CliTests(TestDatabase database) : IClassFixture<TestDatabase
     }
 
     [Fact]
+    public async Task Serve_MissingConfigFile_ExitsTwoNamingConfig()
+    {
+        var run = await RunAsync(["serve", "--config", Path.Combine(Path.GetTempPath(), $"absent-{Guid.NewGuid():N}.json")]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--config", Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_NoDatabaseUrl_ExitsTwoNamingDatabaseUrl()
     {
         var run = await RunAsync(["serve", "--urls", "http://127.0.0.1:0"]);

@@ -267,6 +267,17 @@ public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase
     }
 
     [Fact]
+    public async Task Dashboard_Root_ListsCurrentEventsHtmlEncoded()
+    {
+        await using var server = await TestServer.StartAsync(database);
+        var (id, _) = await database.CreateEventAsync("<b>Derby</b> & co", Now.AddMinutes(-5), Now.AddHours(1));
+        var html = await server.Client.GetStringAsync(Path("/"));
+        Assert.Contains($"/events/{id}", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;b&gt;Derby&lt;/b&gt; &amp; co", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<b>Derby", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dashboard_EventPage_HtmlForKnownEvent404Otherwise()
     {
         await using var server = await TestServer.StartAsync(database);
