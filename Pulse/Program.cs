@@ -4,6 +4,13 @@ using Pulse.Cli;
 using Pulse.Configuration;
 
 // Exit codes: 0 done, 1 failed at run time (e.g. the database is unreachable), 2 bad usage or configuration.
+if (CliParser.UnknownVerb(args) is { } verb)
+{
+    Console.Error.WriteLine($"pulse: unknown verb '{verb}'");
+    Console.Error.WriteLine(Usage.Text(CliParser.Parse(["--help"], TextWriter.Null)));
+    return 2;
+}
+
 var result = CliParser.Parse(args, TextWriter.Null);
 if (result is NotParsed<object> notParsed)
 {
@@ -13,6 +20,13 @@ if (result is NotParsed<object> notParsed)
         : Usage.Text(notParsed);
     (asked ? Console.Out : Console.Error).WriteLine(text);
     return asked ? 0 : 2;
+}
+
+if (((Parsed<object>)result).Value is IStrayValue { Stray: { } stray })
+{
+    Console.Error.WriteLine($"pulse: unexpected argument '{stray}'");
+    Console.Error.WriteLine(Usage.Text(CliParser.Parse(["--help"], TextWriter.Null)));
+    return 2;
 }
 
 try

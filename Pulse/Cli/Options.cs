@@ -18,30 +18,41 @@ internal abstract class CommonOptions
 }
 
 [Verb("serve", isDefault: true, HelpText = "Run the server (the default verb).")]
-internal sealed class ServeOptions : CommonOptions
+internal sealed class ServeOptions : CommonOptions, IStrayValue
 {
+    [Value(0, MetaName = "unexpected", Hidden = true)]
+    public string? Stray { get; set; }
+
     [Option("urls", HelpText = "Where to listen, ;-separated. Default http://0.0.0.0:4000.")]
     public string? Urls { get; set; }
 }
 
 [Verb("migrate", HelpText = "Create or upgrade the schema; idempotent.")]
-internal sealed class MigrateOptions : CommonOptions
+internal sealed class MigrateOptions : CommonOptions, IStrayValue
 {
+    [Value(0, MetaName = "unexpected", Hidden = true)]
+    public string? Stray { get; set; }
 }
 
 [Verb("api-key", HelpText = "Manage API keys: api-key create --name NAME.")]
-internal sealed class ApiKeyOptions : CommonOptions
+internal sealed class ApiKeyOptions : CommonOptions, IStrayValue
 {
     [Value(0, MetaName = "action", Required = true, HelpText = "create")]
     public string Action { get; set; } = string.Empty;
+
+    [Value(1, MetaName = "unexpected", Hidden = true)]
+    public string? Stray { get; set; }
 
     [Option("name", HelpText = "A name for the key (who uses it).")]
     public string? Name { get; set; }
 }
 
 [Verb("demo", HelpText = "Throwaway local PostgreSQL, a demo battle, a live feed and the dashboard. Ctrl-C stops all of it.")]
-internal sealed class DemoOptions
+internal sealed class DemoOptions : IStrayValue
 {
+    [Value(0, MetaName = "unexpected", Hidden = true)]
+    public string? Stray { get; set; }
+
     [Option("urls", HelpText = "Where to listen. Default http://127.0.0.1:4000.")]
     public string? Urls { get; set; }
 
@@ -52,8 +63,29 @@ internal sealed class DemoOptions
     public int Rate { get; set; } = 20;
 }
 
+/// <summary>
+/// A positional argument the verb has no use for. CommandLineParser reports unknown options but
+/// silently drops stray values (<c>pulse serve extra</c>); each verb catches the first one here so
+/// Program can refuse it with exit 2.
+/// </summary>
+internal interface IStrayValue
+{
+    string? Stray { get; }
+}
+
 internal static class CliParser
 {
+    // The verbs above plus CommandLineParser's built-in ones.
+    private static readonly string[] Verbs = ["serve", "migrate", "api-key", "demo", "help", "version"];
+
+    /// <summary>
+    /// The first argument when it is a word but no verb. With a default verb, CommandLineParser
+    /// hands <c>pulse frobnicate</c> to <c>serve</c> and ignores the stray value, so a typo'd verb
+    /// would start a server; this catches it before parsing.
+    /// </summary>
+    public static string? UnknownVerb(string[] args) =>
+        args.Length > 0 && !args[0].StartsWith('-') && !Verbs.Contains(args[0], StringComparer.Ordinal) ? args[0] : null;
+
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(CommonOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(ServeOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, typeof(MigrateOptions))]

@@ -39,6 +39,13 @@ internal static class PulseConfiguration
             throw new ConfigurationException("--config", OneLine(e.Message));
         }
 
+        // The binder silently skips a plain string where a list is expected, which here would
+        // mean "any origin allowed"; refuse it so the operator learns the list syntax.
+        if (!string.IsNullOrEmpty(root["WebSocket:AllowedOrigins"]))
+        {
+            throw new ConfigurationException("WebSocket:AllowedOrigins", "is a list: set WebSocket:AllowedOrigins:0, :1, … (environment PULSE_WebSocket__AllowedOrigins__0, …; JSON an array)");
+        }
+
         var options = new PulseOptions();
         try
         {

@@ -148,17 +148,23 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
         while (true)
         {
             var result = await reader.ReadAsync(context.RequestAborted);
-            foreach (var segment in result.Buffer)
+            bool tooLarge = buffer.WrittenCount + result.Buffer.Length > max;
+            if (!tooLarge)
             {
-                if (buffer.WrittenCount + segment.Length > max)
+                foreach (var segment in result.Buffer)
                 {
-                    throw new BadHttpRequestException("body too large", StatusCodes.Status413PayloadTooLarge);
+                    buffer.Write(segment.Span);
                 }
-
-                buffer.Write(segment.Span);
             }
 
+            // Advance before throwing: a read left pending stops Kestrel from draining the rest
+            // of the body after the 413, and the client then gets a reset instead of the answer.
             reader.AdvanceTo(result.Buffer.End);
+            if (tooLarge)
+            {
+                throw new BadHttpRequestException("body too large", StatusCodes.Status413PayloadTooLarge);
+            }
+
             if (result.IsCompleted)
             {
                 break;

@@ -66,6 +66,11 @@ internal sealed partial class PulseServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+
+            // EventsEndpoints enforces Http:MaxBodyBytes as it reads. Kestrel's own cap (30,000,000
+            // by default) would undercut a larger setting, and a cap at the same value breaks the
+            // drain after a 413, so the client would see a reset instead of the answer.
+            kestrel.Limits.MaxRequestBodySize = null;
             foreach (var endpoint in ListenUrls.Parse(options.Urls))
             {
                 kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, sockets, loggers, timeProvider));

@@ -8,6 +8,20 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
 {
     public async Task HandleAsync(HttpContext context)
     {
+        try
+        {
+            await RouteAsync(context);
+        }
+        catch (Npgsql.NpgsqlException e) when (!context.Response.HasStarted)
+        {
+            // The database is down or too slow (key refresh, list, view model): a JSON 503 the
+            // client can act on, not Kestrel's empty 500 (DESIGN §6: every error is JSON).
+            await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "database unavailable: " + e.Message.ReplaceLineEndings(" "));
+        }
+    }
+
+    private async Task RouteAsync(HttpContext context)
+    {
         var path = context.Request.Path.Value ?? "/";
         var method = context.Request.Method;
         bool get = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
