@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Pulse.Cli;
 using Pulse.Configuration;
@@ -32,6 +33,12 @@ internal static partial class DemoCommand
             ["Urls"] = o.Urls ?? "http://127.0.0.1:4000",
             ["Shutdown:DrainSeconds"] = "2",
         }, environment);
+        if (PortTaken(options.Urls) is { } taken)
+        {
+            Console.Error.WriteLine($"pulse demo: {taken} is in use by another program; pass another, e.g. --urls http://127.0.0.1:4001");
+            return 1;
+        }
+
         var bin = PostgresBinaries.Find(environment);
         if (bin is null)
         {
@@ -81,7 +88,16 @@ internal static partial class DemoCommand
         var seeded = await SeedAsync(jobs, o.Rate, time, stopping);
 
         await using var server = PulseServer.Create(options, time, Logging);
-        await server.StartAsync(stopping);
+        try
+        {
+            await server.StartAsync(stopping);
+        }
+        catch (IOException e)
+        {
+            // Taken between the check above and now.
+            throw new DemoException(e.Message);
+        }
+
         var baseUrl = Browsable(server.Addresses[0]);
         using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(5) };
         using var feedStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -100,6 +116,28 @@ internal static partial class DemoCommand
         }
     }
 
+    /// <summary>
+    /// The first URL whose port another program holds; checked before PostgreSQL starts, so a busy
+    /// port costs a second, not an initdb.
+    /// </summary>
+    private static string? PortTaken(string urls)
+    {
+        foreach (var endpoint in ListenUrls.Parse(urls).Where(e => e.Port != 0))
+        {
+            try
+            {
+                using var probe = new TcpListener(endpoint);
+                probe.Start();
+            }
+            catch (SocketException)
+            {
+                return endpoint.ToString();
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>A URL a browser on this machine can open: a wildcard bind is reached on loopback.</summary>
     internal static string Browsable(string address) => address
         .Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal)
@@ -111,5 +149,8 @@ internal static partial class DemoCommand
         // Warnings only: the demo's console is for the URL and the key, not for start-up chatter.
         logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         logging.SetMinimumLevel(LogLevel.Warning);
+
+        // A failed start is reported in one line by RunAsync; the host's own report is a stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
     }
 }
