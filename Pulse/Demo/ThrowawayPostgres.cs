@@ -32,7 +32,7 @@ internal sealed class ThrowawayPostgres(string binDir, string folder, bool keep,
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        bool reuse = PrepareFolder();
+        bool reuse = await PrepareFolderAsync();
         if (_asPostgres)
         {
             await ProcessRunner.RunAsync("chown", ["-R", "postgres:postgres", Folder], asPostgres: false);
@@ -82,7 +82,7 @@ internal sealed class ThrowawayPostgres(string binDir, string folder, bool keep,
     }
 
     /// <summary>Creates the folder, or accepts one a previous demo left (<c>--keep</c>, or a crash); true when a cluster is there.</summary>
-    private bool PrepareFolder()
+    private async Task<bool> PrepareFolderAsync()
     {
         _created = true;
         if (!Directory.Exists(Folder) || !Directory.EnumerateFileSystemEntries(Folder).Any())
@@ -101,7 +101,7 @@ internal sealed class ThrowawayPostgres(string binDir, string folder, bool keep,
         // A demo killed hard leaves its server running; stop it before starting on a new port.
         if (File.Exists(Path.Combine(DataDir, "postmaster.pid")))
         {
-            ProcessRunner.SucceedsAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-m", "fast", "-w", "stop"], _asPostgres).GetAwaiter().GetResult();
+            await ProcessRunner.SucceedsAsync(Path.Combine(binDir, "pg_ctl"), ["-D", DataDir, "-m", "fast", "-w", "-t", "20", "stop"], _asPostgres);
         }
 
         return true;
