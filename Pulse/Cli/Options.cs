@@ -59,6 +59,9 @@ internal sealed class DemoOptions : IStrayValue
     [Option("keep", HelpText = "Keep the throwaway database folder on exit.")]
     public bool Keep { get; set; }
 
+    [Option("data", HelpText = "The folder for the throwaway PostgreSQL. Default ./.pulse-demo.")]
+    public string? Data { get; set; }
+
     [Option("rate", Default = 20, HelpText = "Simulated tweets per second (bursts on top).")]
     public int Rate { get; set; } = 20;
 }
