@@ -20,6 +20,14 @@ internal sealed partial class PulseServer
         _ticker.Start();
         _minutes.Start();
         await _bus.StartAsync(FirstListenTimeout, cancellationToken);
+        try
+        {
+            await _keys.LoadAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            // Best effort: keys are read on first use once the database answers.
+        }
 
         // ApplicationStopping fires first when the host stops (SIGTERM, SIGINT, StopAsync), before Kestrel
         // unbinds and then waits for the open connections: the drain closes them meanwhile.
