@@ -11,8 +11,8 @@ internal static partial class BroadcastingLog
     [LoggerMessage(5001, LogLevel.Warning, "Broadcast tick ran {LateMs:F1} ms late (period {PeriodMs} ms); the thread pool may be starved")]
     public static partial void TickLate(this ILogger logger, double lateMs, int periodMs);
 
-    [LoggerMessage(5002, LogLevel.Error, "Computation of event {EventId} failed; the event stays dirty and is retried next window")]
-    public static partial void ComputationFailed(this ILogger logger, Guid eventId, Exception exception);
+    [LoggerMessage(5002, LogLevel.Error, "Computation of event {EventId} failed ({Suppressed} more failures not logged since the last line); the event stays dirty and is retried next window")]
+    public static partial void ComputationFailed(this ILogger logger, Guid eventId, long suppressed, Exception exception);
 
     [LoggerMessage(5003, LogLevel.Error, "The error callback of the ticker threw for event {EventId}")]
     public static partial void ErrorCallbackFailed(this ILogger logger, Guid eventId, Exception exception);
@@ -22,4 +22,7 @@ internal static partial class BroadcastingLog
 
     [LoggerMessage(5005, LogLevel.Information, "Ticker stopped")]
     public static partial void TickerStopped(this ILogger logger);
+
+    [LoggerMessage(5006, LogLevel.Information, "Computations succeed again ({Failures} failures since the last error line)")]
+    public static partial void ComputationsRecovered(this ILogger logger, long failures);
 }

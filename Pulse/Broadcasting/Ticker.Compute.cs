@@ -42,6 +42,11 @@ internal sealed partial class Ticker
             {
                 _slots.Release();
             }
+
+            if (_failureLog.Recovered(out long failures))
+            {
+                _logger.ComputationsRecovered(failures);
+            }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -68,7 +73,12 @@ internal sealed partial class Ticker
 
     private void ReportFailure(Guid eventId, Exception exception)
     {
-        _logger.ComputationFailed(eventId, exception);
+        // While the database is down every tick fails for every dirty event: one line, then one per interval.
+        if (_failureLog.ShouldLog(out long suppressed))
+        {
+            _logger.ComputationFailed(eventId, suppressed, exception);
+        }
+
         try
         {
             _onError?.Invoke(eventId, exception);

@@ -33,7 +33,9 @@ namespace Pulse.Broadcasting;
 /// different events (<see cref="BroadcastOptions.MaxConcurrentComputations"/>); one event never has
 /// two at once. Completions run on whatever thread finished the computation.</para>
 /// <para><b>Failures.</b> An exception from the computation keeps the event dirty, is logged, goes to
-/// the <c>onError</c> callback and is retried in a later window.</para>
+/// the <c>onError</c> callback and is retried in a later window. The log is rate-limited
+/// (<see cref="LogLimiter"/>: the first failure, then one line per 30 s with the count), the callback
+/// sees every failure.</para>
 /// </remarks>
 internal sealed partial class Ticker : IAsyncDisposable
 {
@@ -51,6 +53,7 @@ internal sealed partial class Ticker : IAsyncDisposable
     private readonly Action<Guid, Exception>? _onError;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly LogLimiter _failureLog;
     private readonly TimeSpan _period;
     private readonly int _periodMs;
     private readonly int _maxConcurrent;
@@ -95,6 +98,7 @@ internal sealed partial class Ticker : IAsyncDisposable
         _compute = compute;
         _logger = logger;
         _onError = onError;
+        _failureLog = new LogLimiter(timeProvider, LogLimiter.DefaultInterval);
     }
 
     /// <summary>Events with state (dirty, running, or computed within the last minute).</summary>

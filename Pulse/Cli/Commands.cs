@@ -13,7 +13,9 @@ internal static class Commands
         await using var server = PulseServer.Create(options);
         await server.StartAsync();
         Console.Out.WriteLine($"pulse {Version} listening on {string.Join(", ", server.Addresses)}");
+        // SIGTERM/SIGINT: the host stops, the drain closes the sockets over Shutdown:DrainSeconds.
         await server.WaitForShutdownAsync();
+        await server.StopAsync();
         return 0;
     }
 

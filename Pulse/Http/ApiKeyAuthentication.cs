@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Npgsql;
 using Pulse.Storage;
 
 namespace Pulse.Http;
@@ -30,7 +31,20 @@ internal sealed class ApiKeyAuthentication(ApiKeyStore keys)
             return false;
         }
 
-        if (!await keys.IsValidAsync(key, context.RequestAborted))
+        bool valid;
+        try
+        {
+            valid = await keys.IsValidAsync(key, context.RequestAborted);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            // A key this node has not seen yet cannot be checked while the database is down; keys it
+            // has seen (all of them, when it started with the database up) still work.
+            await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "database unavailable: cannot check this API key now");
+            return false;
+        }
+
+        if (!valid)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
             await HttpResults.ErrorAsync(context, StatusCodes.Status401Unauthorized, "invalid API key");

@@ -1,12 +1,13 @@
 using System.Buffers;
 using System.Text.Json;
 using Pulse.Broadcasting;
+using Pulse.Cluster;
 using Pulse.Storage;
 
 namespace Pulse.Http;
 
 /// <summary>The <c>/v1/events</c> routes of DESIGN §6.</summary>
-internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, KnownEvents known, Ticker ticker, long maxBodyBytes)
+internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, KnownEvents known, INotificationPublisher publisher, long maxBodyBytes)
 {
     private const int MaxEventNameLength = 255;
 
@@ -47,7 +48,8 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
             return;
         }
 
-        ticker.Notify(new Notification(eventId, eventName));
+        // To every node, this one included (DESIGN §9); never fails: see NotificationBus.
+        await publisher.PublishAsync(new Notification(eventId, eventName));
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

@@ -2,8 +2,11 @@ using Npgsql;
 
 namespace Pulse.Http;
 
-/// <summary><c>/healthz</c> (the process serves) and <c>/readyz</c> (the database answers).</summary>
-internal sealed class HealthEndpoints(NpgsqlDataSource dataSource)
+/// <summary>
+/// <c>/healthz</c> (the process serves) and <c>/readyz</c> (the database answers and, when given, the
+/// node hears other nodes: <paramref name="notReady"/> returns the reason it does not, or null).
+/// </summary>
+internal sealed class HealthEndpoints(NpgsqlDataSource dataSource, Func<string?>? notReady = null)
 {
     // A readiness probe must answer quickly even when the database hangs.
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(2);
@@ -24,6 +27,12 @@ internal sealed class HealthEndpoints(NpgsqlDataSource dataSource)
         {
             var reason = e is OperationCanceledException ? $"database did not answer within {ReadyTimeout.TotalSeconds:0} s" : "database unavailable: " + e.Message.ReplaceLineEndings(" ");
             await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, reason);
+            return;
+        }
+
+        if (notReady?.Invoke() is { } why)
+        {
+            await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, why);
             return;
         }
 

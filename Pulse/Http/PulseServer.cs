@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Npgsql;
 using Pulse.Broadcasting;
+using Pulse.Cluster;
 using Pulse.Configuration;
 using Pulse.Phoenix;
 using Pulse.Storage;
@@ -20,10 +21,16 @@ internal sealed partial class PulseServer : IAsyncDisposable
     private readonly Ticker _ticker;
     private readonly MinuteRefresh _minutes;
     private readonly ILoggerFactory _loggers;
+    private readonly NotificationBus _bus;
+    private readonly ShutdownDrain _drain;
+    private readonly TimeSpan _drainWindow;
 
-    private PulseServer(WebApplication app, ILoggerFactory loggers, NpgsqlDataSource dataSource, ApiKeyStore keys, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes)
+    private PulseServer(WebApplication app, ILoggerFactory loggers, NpgsqlDataSource dataSource, ApiKeyStore keys, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes, NotificationBus bus, ShutdownDrain drain, TimeSpan drainWindow)
     {
         _loggers = loggers;
+        _bus = bus;
+        _drain = drain;
+        _drainWindow = drainWindow;
         _app = app;
         _keys = keys;
         _ticker = ticker;
@@ -44,6 +51,8 @@ internal sealed partial class PulseServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    public NotificationBus Bus => _bus;
+
     public static PulseServer Create(PulseOptions options, TimeProvider? timeProvider = null, Action<ILoggingBuilder>? logging = null)
     {
         timeProvider ??= TimeProvider.System;
@@ -63,6 +72,18 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var store = new EventStore(dataSource);
         var known = new KnownEvents(store, snapshots, timeProvider, TimeSpan.FromSeconds(options.Http.EventCacheSeconds));
         var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>());
+        var bus = new NotificationBus(options.Database, dataSource, ticker, () => WatchedEvents(hub, snapshots), timeProvider, loggers.CreateLogger<NotificationBus>());
+
+        // One heartbeat for every listener: it is also the list of open sockets the drain closes.
+        var socketLogger = loggers.CreateLogger("Pulse.WebSockets");
+        var heartbeat = new WebSocketHeartbeat(timeProvider, socketLogger);
+        var drain = new ShutdownDrain(heartbeat, timeProvider, loggers.CreateLogger<ShutdownDrain>());
+        var drainWindow = TimeSpan.FromSeconds(options.Shutdown.DrainSeconds);
+
+        // Kestrel waits for open connections up to the host's shutdown timeout, then aborts them: it must
+        // outlast the drain window plus the close handshakes (5 s of margin).
+        builder.WebHost.UseShutdownTimeout(drainWindow + ShutdownMargin);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drainWindow + ShutdownMargin);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -73,18 +94,18 @@ internal sealed partial class PulseServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = null;
             foreach (var endpoint in ListenUrls.Parse(options.Urls))
             {
-                kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, sockets, loggers, timeProvider));
+                kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, sockets, loggers, timeProvider, heartbeat));
             }
         });
 
         var app = builder.Build();
         var router = new Router(
-            new EventsEndpoints(snapshots, store, known, ticker, options.Http.MaxBodyBytes),
-            new HealthEndpoints(dataSource),
+            new EventsEndpoints(snapshots, store, known, bus, options.Http.MaxBodyBytes),
+            new HealthEndpoints(dataSource, () => bus.IsListening ? null : "not listening for notifications of other nodes (reconnecting to the database)"),
             new DashboardEndpoints(new EmbeddedAssets(), store, snapshots, timeProvider),
             new ApiKeyAuthentication(keys));
         app.Run(router.HandleAsync);
-        return new PulseServer(app, loggers, dataSource, keys, snapshots, hub, ticker, minutes);
+        return new PulseServer(app, loggers, dataSource, keys, snapshots, hub, ticker, minutes, bus, drain, drainWindow);
     }
 
     private static void DefaultLogging(ILoggingBuilder logging)
@@ -93,30 +114,4 @@ internal sealed partial class PulseServer : IAsyncDisposable
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
     }
-
-    public async Task StartAsync(CancellationToken cancellationToken = default)
-    {
-        _ticker.Start();
-        _minutes.Start();
-        await _app.StartAsync(cancellationToken);
-    }
-
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
-
-    public async Task StopAsync(CancellationToken cancellationToken = default)
-    {
-        await _app.StopAsync(cancellationToken);
-        await _ticker.StopAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        await _minutes.DisposeAsync();
-        await _ticker.DisposeAsync();
-        _keys.Dispose();
-        _loggers.Dispose();
-        await DataSource.DisposeAsync();
-    }
-
 }

@@ -41,9 +41,13 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider time
             return true;
         }
 
-        await RefreshAsync(cancellationToken);
+        await RefreshAsync(throttled: true, cancellationToken);
         return Contains(_hashes, hash);
     }
+
+    /// <summary>Reads the active keys now (at start-up: a node that later loses the database still knows them).</summary>
+    /// <remarks>Does not count as a refresh: a key created right after start-up is still read on its first use.</remarks>
+    public Task LoadAsync(CancellationToken cancellationToken) => RefreshAsync(throttled: false, cancellationToken);
 
     public void Dispose() => _refreshLock.Dispose();
 
@@ -62,13 +66,13 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider time
         return found;
     }
 
-    private async Task RefreshAsync(CancellationToken cancellationToken)
+    private async Task RefreshAsync(bool throttled, CancellationToken cancellationToken)
     {
         await _refreshLock.WaitAsync(cancellationToken);
         try
         {
             long now = timeProvider.GetTimestamp();
-            if (_lastRefresh != long.MinValue && timeProvider.GetElapsedTime(_lastRefresh, now) < RefreshInterval)
+            if (throttled && _lastRefresh != long.MinValue && timeProvider.GetElapsedTime(_lastRefresh, now) < RefreshInterval)
             {
                 return;
             }
@@ -82,7 +86,10 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, TimeProvider time
             }
 
             _hashes = [.. hashes];
-            _lastRefresh = now;
+            if (throttled)
+            {
+                _lastRefresh = now;
+            }
         }
         finally
         {

@@ -18,6 +18,9 @@ internal sealed class WebSocketHeartbeat(TimeProvider time, ILogger logger) : ID
 
     public int Count => _connections.Count;
 
+    /// <summary>The open connections now (a copy), e.g. for the shutdown drain.</summary>
+    public List<WebSocketConnection> Snapshot() => [.. _connections.Keys];
+
     public void Register(WebSocketConnection connection)
     {
         _connections.TryAdd(connection, 0);

@@ -145,14 +145,16 @@ internal static class WebSocketListenOptionsExtensions
     /// <summary>
     /// Adds the WebSocket transport in front of the HTTP pipeline of <paramref name="listenOptions"/>. Also
     /// raises the soft file-descriptor limit once (idempotent). Call once per listener; the heartbeat
-    /// timer is shared by the sockets of that listener.
+    /// timer is shared by the sockets of that listener, or of every listener given the same
+    /// <paramref name="heartbeat"/> (the server passes one, so shutdown can enumerate all sockets).
     /// </summary>
     public static ListenOptions UsePulseWebSockets(
         this ListenOptions listenOptions,
         WebSocketTransportOptions options,
         IWebSocketHandlerFactory factory,
         ILoggerFactory loggerFactory,
-        TimeProvider time)
+        TimeProvider time,
+        WebSocketHeartbeat? heartbeat = null)
     {
         var logger = loggerFactory.CreateLogger("Pulse.WebSockets");
         if (FileDescriptorLimit.Raise() is { } limits)
@@ -164,7 +166,7 @@ internal static class WebSocketListenOptionsExtensions
             WebSocketsLog.FileDescriptorLimitUnavailable(logger, "getrlimit not available");
         }
 
-        var heartbeat = new WebSocketHeartbeat(time, logger);
+        heartbeat ??= new WebSocketHeartbeat(time, logger);
         listenOptions.Use(next => new WebSocketMiddleware(next, options, factory, heartbeat, logger, time).OnConnectionAsync);
         return listenOptions;
     }

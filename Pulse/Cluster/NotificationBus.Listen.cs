@@ -1,0 +1,207 @@
+using Npgsql;
+using Pulse.Broadcasting;
+
+namespace Pulse.Cluster;
+
+internal sealed partial class NotificationBus
+{
+    // Backoff between connection attempts: 100 ms doubling to 2 s, each delay drawn from [d/2, d]
+    // ("equal jitter"), so nodes that lost the database together do not reconnect in lockstep. The cap
+    // bounds recovery: the database is noticed within 2 s of its return (the goal is exact numbers on
+    // screen within 2 s). Its price is small: a refused connect every 1–2 s per node during an outage.
+    internal static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
+
+    // WaitAsync wakes at least this often to send held notifications (a NOTIFY that failed while this
+    // connection stayed up) without waiting for the next notification.
+    private const int WaitMilliseconds = 1000;
+
+    // A silent LISTEN connection is probed this often; a probe unanswered this long breaks it.
+    private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The delay before connection attempt <paramref name="failures"/> + 1, jittered by <paramref name="random"/> in [0, 1).</summary>
+    internal static TimeSpan Backoff(int failures, double random)
+    {
+        double ceiling = Math.Min(MaxBackoff.TotalMilliseconds, MinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures, 16)));
+        return TimeSpan.FromMilliseconds(ceiling / 2 + random * ceiling / 2);
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        int attempt = 0;
+        int failures = 0;
+        long lostAt = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            NpgsqlConnection? connection = null;
+            try
+            {
+                connection = await _listenSource.OpenConnectionAsync(stopping);
+                connection.Notification += OnNotification;
+                await using (var listen = new NpgsqlCommand("LISTEN " + Channel, connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stopping);
+                }
+
+                attempt++;
+                failures = 0;
+                _listening = true;
+                _listenLog.Recovered(out _);
+                if (lostAt != 0)
+                {
+                    _pool.Clear();
+                }
+
+                _logger.Listening(Channel, attempt);
+                _firstListen.TrySetResult();
+                if (attempt > 1 || lostAt != 0)
+                {
+                    // After LISTEN took effect: a change before it is recomputed now, one after it is heard.
+                    RecomputeWatched(lostAt);
+                    lostAt = 0;
+                }
+
+                await SendPendingAsync(connection, stopping);
+                await WaitLoopAsync(connection, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // Any failure of this connection (refused, terminated, broken pipe, keepalive timeout)
+                // means the same thing: throw it away and connect again.
+                var delay = Backoff(failures++, Random.Shared.NextDouble());
+                if (_listening)
+                {
+                    // Once per established connection; the failed attempts after it are rate-limited.
+                    _listening = false;
+                    lostAt = _time.GetTimestamp();
+                    _logger.ListenLost(e);
+
+                    // A lost LISTEN connection most often means the server restarted: the pool's idle
+                    // connections are dead too, and each would fail one computation before being dropped.
+                    _pool.Clear();
+                }
+                else
+                {
+                    lostAt = lostAt == 0 ? _time.GetTimestamp() : lostAt;
+                    if (_listenLog.ShouldLog(out long suppressed))
+                    {
+                        _logger.ListenFailed(suppressed, (int)delay.TotalMilliseconds, e);
+                    }
+                }
+
+                await DisposeQuietlyAsync(connection);
+                connection = null;
+                try
+                {
+                    await Task.Delay(delay, _time, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            finally
+            {
+                await DisposeQuietlyAsync(connection);
+            }
+        }
+
+        _listening = false;
+        _logger.BusStopped();
+    }
+
+    /// <summary>
+    /// Waits for notifications; between waits sends held notifications and, after
+    /// <see cref="PingInterval"/> of silence, a <c>SELECT 1</c>, so a dead server or a dropped NAT entry
+    /// is found within seconds (Npgsql's own keepalive would never fire: each wait ends after 1 s).
+    /// </summary>
+    private async Task WaitLoopAsync(NpgsqlConnection connection, CancellationToken stopping)
+    {
+        long lastTraffic = _time.GetTimestamp();
+        while (true)
+        {
+            if (await connection.WaitAsync(WaitMilliseconds, stopping))
+            {
+                lastTraffic = _time.GetTimestamp();
+                continue;
+            }
+
+            if (!_pending.IsEmpty)
+            {
+                await SendPendingAsync(connection, stopping);
+            }
+
+            if (_time.GetElapsedTime(lastTraffic) >= PingInterval)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                timeout.CancelAfter(PingTimeout);
+                await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                await ping.ExecuteScalarAsync(timeout.Token);
+                lastTraffic = _time.GetTimestamp();
+            }
+        }
+    }
+
+    private void RecomputeWatched(long lostAt)
+    {
+        var ids = _watched().Distinct().ToList();
+        _logger.RecomputingWatched(lostAt == 0 ? 0 : _time.GetElapsedTime(lostAt).TotalMilliseconds, ids.Count);
+        _ticker.MarkAllDirty(ids);
+    }
+
+    /// <summary>Sends the notifications held during an outage, on the LISTEN connection (idle between waits).</summary>
+    private async Task SendPendingAsync(NpgsqlConnection connection, CancellationToken stopping)
+    {
+        int sent = 0;
+        foreach (var (eventId, name) in _pending)
+        {
+            await using var command = new NpgsqlCommand(NotifySql, connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = NotificationPayload.Format(new Notification(eventId, name)) });
+            await command.ExecuteNonQueryAsync(stopping);
+
+            // Only this pair: a newer name held meanwhile stays for the next round.
+            _pending.TryRemove(new KeyValuePair<Guid, string>(eventId, name));
+            sent++;
+        }
+
+        if (sent > 0)
+        {
+            _logger.PendingPublished(sent);
+        }
+    }
+
+    // Raised by Npgsql on the loop's thread, inside WaitAsync or a command on the connection.
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs args)
+    {
+        if (NotificationPayload.TryParse(args.Payload, out var notification))
+        {
+            _ticker.Notify(notification.Value);
+        }
+        else if (_payloadLog.ShouldLog(out long suppressed))
+        {
+            _logger.MalformedPayload(args.Channel, args.PID, suppressed);
+        }
+    }
+
+    private static async ValueTask DisposeQuietlyAsync(NpgsqlConnection? connection)
+    {
+        if (connection is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await connection.DisposeAsync();
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            // The connection was already broken; there is nothing left to release on the server.
+        }
+    }
+}

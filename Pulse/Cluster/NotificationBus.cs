@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Pulse.Broadcasting;
+using Pulse.Configuration;
+
+namespace Pulse.Cluster;
+
+/// <summary>
+/// The LISTEN/NOTIFY bus between Pulse nodes (DESIGN §9): every notification a node accepts is sent
+/// with NOTIFY on <see cref="Channel"/>, and every node, the sender included, feeds what it hears to its
+/// <see cref="Ticker"/> (coalescing absorbs duplicates). One node alone works the same way.
+/// </summary>
+/// <remarks>
+/// <para><b>Concurrency model.</b> One loop task owns the LISTEN connection (dedicated, unpooled,
+/// Npgsql keepalive): it connects, LISTENs, then waits for notifications, which Npgsql raises on the
+/// loop's own thread. <see cref="PublishAsync"/> runs on request threads and sends NOTIFY through the
+/// shared pool, never through the LISTEN connection (one command at a time per connection).</para>
+/// <para><b>Lifecycle.</b> <see cref="StartAsync"/> → connected (listening) ⇄ reconnecting, with capped,
+/// jittered exponential backoff (100 ms doubling to 5 s) → <see cref="StopAsync"/>.</para>
+/// <para><b>Invariants.</b> (1) A POST is never lost: when NOTIFY fails, the local ticker is notified
+/// directly (its event stays dirty until a computation succeeds) and the notification is held in
+/// <c>_pending</c> until NOTIFY works again, so other nodes get it too. (2) When this node is not
+/// listening, its own NOTIFY would not come back, so the local ticker is notified directly as well.
+/// (3) After every reconnect, every watched or cached event is marked dirty once, after LISTEN took
+/// effect: a change before that is recomputed, a change after it is heard.</para>
+/// </remarks>
+internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDisposable
+{
+    /// <summary>The channel name, a fixed identifier (never input). The trigger of migration 002 uses it too.</summary>
+    public const string Channel = "pulse_events";
+
+    /// <summary>How the LISTEN connection shows in <c>pg_stat_activity.application_name</c>.</summary>
+    public const string ApplicationName = "pulse-listen";
+
+    /// <summary>
+    /// Events whose NOTIFY waits for the database. Keyed by event, so an outage of any length with
+    /// any number of POSTs holds one entry per event; the bound only guards against ids in the
+    /// millions (each entry ≈ 100 bytes: 10,000 ≈ 1 MB).
+    /// </summary>
+    internal const int MaxPending = 10_000;
+
+    // A hanging database must not hold a POST for the whole command timeout: after this, fall back.
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly NpgsqlDataSource _pool;
+    private readonly NpgsqlDataSource _listenSource;
+    private readonly Ticker _ticker;
+    private readonly Func<IEnumerable<Guid>> _watched;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Guid, string> _pending = new();
+    private readonly LogLimiter _publishLog;
+    private readonly LogLimiter _listenLog;
+    private readonly LogLimiter _payloadLog;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _firstListen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _loop;
+    private volatile bool _listening;
+
+    /// <param name="options">The database settings; the LISTEN connection is built from the same URL.</param>
+    /// <param name="pool">The shared pool, for NOTIFY.</param>
+    /// <param name="ticker">Where heard notifications go.</param>
+    /// <param name="watched">Events to recompute after a reconnect (watched topics and cached snapshots).</param>
+    public NotificationBus(DatabaseOptions options, NpgsqlDataSource pool, Ticker ticker, Func<IEnumerable<Guid>> watched, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _pool = pool;
+        _ticker = ticker;
+        _watched = watched;
+        _time = time;
+        _logger = logger;
+        _publishLog = new LogLimiter(time, LogLimiter.DefaultInterval);
+        _listenLog = new LogLimiter(time, LogLimiter.DefaultInterval);
+        _payloadLog = new LogLimiter(time, LogLimiter.DefaultInterval);
+        _listenSource = new NpgsqlSlimDataSourceBuilder(ListenConnectionString(options)).Build();
+    }
+
+    /// <summary>True while the LISTEN connection is established.</summary>
+    public bool IsListening => _listening;
+
+    /// <summary>Events whose NOTIFY still waits for the database.</summary>
+    public int PendingCount => _pending.Count;
+
+    /// <summary>
+    /// Starts the loop and waits (at most <paramref name="firstListenTimeout"/>) for the first LISTEN,
+    /// so a POST right after start-up is heard. A database down at start does not stop the node.
+    /// </summary>
+    public async Task StartAsync(TimeSpan firstListenTimeout, CancellationToken cancellationToken = default)
+    {
+        _loop = RunAsync(_stopping.Token);
+        try
+        {
+            await _firstListen.Task.WaitAsync(firstListenTimeout, _time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Reconnecting in the background; POSTs meanwhile are notified locally (invariant 2).
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask PublishAsync(Notification notification)
+    {
+        if (!_listening)
+        {
+            _ticker.Notify(notification);
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(PublishTimeout, _time);
+            await using var command = _pool.CreateCommand(NotifySql);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = NotificationPayload.Format(notification) });
+            await command.ExecuteNonQueryAsync(timeout.Token);
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong (refused, timed out, pool exhausted), the POST was accepted: it must
+            // reach this node now and the others later.
+            if (_listening)
+            {
+                _ticker.Notify(notification);
+            }
+
+            Hold(notification);
+            if (_publishLog.ShouldLog(out long suppressed))
+            {
+                _logger.PublishFailed(notification.EventId, suppressed, e);
+            }
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _listenSource.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    // The channel is a compile-time constant identifier; the payload is always a parameter.
+    private const string NotifySql = "SELECT pg_notify('" + Channel + "', $1)";
+
+    private static string ListenConnectionString(DatabaseOptions options)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(DatabaseUrl.ToConnectionString(options.Url!, 1, options.CommandTimeoutSeconds))
+        {
+            // Its own socket for the life of the process: a pooled connection would be reset (UNLISTEN)
+            // when returned, and a broken one must be thrown away, not recycled.
+            Pooling = false,
+
+            // Npgsql's keepalive query after 15 s of idleness, and TCP keepalive probes (15 s idle, then
+            // every 5 s) under it; the wait loop also pings on its own (see WaitLoopAsync). A dead peer
+            // (a failover, a dropped NAT entry) is found within ~20 s, not after the kernel's 2 hours.
+            KeepAlive = 15,
+            TcpKeepAlive = true,
+            TcpKeepAliveTime = 15,
+            TcpKeepAliveInterval = 5,
+            ApplicationName = ApplicationName,
+
+            // Connecting to a host that blackholes packets must not stall the loop for Npgsql's 15 s.
+            Timeout = 5,
+        };
+        return builder.ConnectionString;
+    }
+
+    private void Hold(Notification notification)
+    {
+        if (_pending.Count >= MaxPending && !_pending.ContainsKey(notification.EventId))
+        {
+            if (_publishLog.ShouldLog(out long suppressed))
+            {
+                _logger.PendingFull(MaxPending, notification.EventId, suppressed);
+            }
+
+            return;
+        }
+
+        _pending[notification.EventId] = notification.EventName;
+    }
+}
