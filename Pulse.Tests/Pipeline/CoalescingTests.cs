@@ -16,7 +16,7 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
     [Fact]
     public async Task Post_ThousandIn2sWhileRowsInserted_AtMostSixComputationsAndLastBroadcastExact()
     {
-        await PipelineKit.EnableStatementStatisticsAsync(database);
+        await using var statements = await StatementCounter.OpenAsync(database);
         var (start, end) = PipelineKit.EndedWindow(TimeSpan.FromHours(1));
         var (eventId, kw) = await database.CreateEventAsync("Flood", start, end, ("Barça", "#fcb"), ("Madrid", "#rm"), ("Madrid", "#halamadrid"));
         var keywords = kw.Values.ToArray();
@@ -25,7 +25,7 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
         Assert.Equal("ok", joined.Status);
         long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
-        long executionsBefore = await PipelineKit.ViewModelExecutionsAsync(database);
+        long executionsBefore = await statements.ViewModelAsync();
 
         // Rows arrive while the POSTs do; the last POST follows the last committed row, so the last
         // broadcast must count every row.
@@ -43,7 +43,7 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         // The trailing edge comes at most one window (500 ms) plus a computation after the last POST.
         var broadcasts = await subscriber.ReceiveUntilQuietAsync(TimeSpan.FromSeconds(1.5));
         long computations = Interlocked.Read(ref PulseMetrics.ComputationsTotal) - computationsBefore;
-        long executions = await PipelineKit.ViewModelExecutionsAsync(database) - executionsBefore;
+        long executions = await statements.ViewModelAsync() - executionsBefore;
         var (total, sides) = await PipelineKit.IndependentCountsAsync(database, eventId);
         output.WriteLine($"{Posts} POSTs in {postsTook.TotalMilliseconds:F0} ms, {rows} rows; computations: metric {computations}, pg_stat_statements {executions}; broadcasts {broadcasts.Count}");
 

@@ -19,9 +19,6 @@ internal static class PipelineKit
 {
     public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
 
-    // The view-model statement's own text (ViewModelQuery.Sql): nothing else in the database has it.
-    private const string ViewModelStatementFragment = "%generate_series(span.first_minute%";
-
     public static string Topic(Guid eventId) => "event:" + eventId.ToString("D");
 
     /// <summary>An event that ended an hour ago: the minute refresh never marks it, so no statement runs unless a test causes it.</summary>
@@ -55,19 +52,6 @@ internal static class PipelineKit
 
         return (total, sides);
     }
-
-    public static async Task EnableStatementStatisticsAsync(TestDatabase database) =>
-        await database.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-
-    /// <summary>Executions of the view-model statement in this database, counted by PostgreSQL.</summary>
-    public static async Task<long> ViewModelExecutionsAsync(TestDatabase database) => await database.ScalarAsync<long>(
-        "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query LIKE $1",
-        ViewModelStatementFragment);
-
-    /// <summary>Executions of every statement in this database but these statistics queries themselves.</summary>
-    public static async Task<long> AllExecutionsAsync(TestDatabase database) => await database.ScalarAsync<long>(
-        "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE $1",
-        "%pg_stat_statements%");
 
     /// <summary>Waits (bounded) until <paramref name="condition"/> holds; false when it never did.</summary>
     public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan timeout)
