@@ -49,7 +49,8 @@ public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper o
             long memoryGrowth = GC.GetTotalMemory(forceFullCollection: true) - memoryBefore;
             long workingSetGrowth = Process.GetCurrentProcess().WorkingSet64 - workingSetBefore;
             var lag = LagBehindFirst(deliveries);
-            var fromPost = deliveries[0].Where(d => postedAt.ContainsKey(d.Event)).Select(d => PipelineKit.Milliseconds(postedAt[d.Event], d.At)).Order().ToList();
+            // Round 0 is the cold path (first API key lookup, first POST of the event): left out.
+            var fromPost = deliveries[0].Where(d => postedAt.ContainsKey(d.Event) && d.Event != "round-0").Select(d => PipelineKit.Milliseconds(postedAt[d.Event], d.At)).Order().ToList();
             output.WriteLine($"frames {deliveries[0].Count} of {deliveries[0].Max(d => d.Bytes)} bytes; skipped {skipped}; lag behind the first fast socket: max {lag.Max():F1} ms, p50 {lag[lag.Count / 2]:F1} ms; " +
                 $"POST→delivery p50 {fromPost[fromPost.Count / 2]:F1} ms, max {fromPost[^1]:F1} ms; managed memory {memoryGrowth / 1024.0:F0} KB, working set {workingSetGrowth / 1024.0:F0} KB");
 
