@@ -43,11 +43,11 @@ internal sealed class MinuteRefresh(SnapshotService snapshots, Hub hub, Ticker t
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), timeProvider);
-        long minute = timeProvider.GetUtcNow().Ticks / TimeSpan.TicksPerMinute;
+        long minute = MinuteOf(timeProvider.GetUtcNow().UtcDateTime);
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
             var now = timeProvider.GetUtcNow().UtcDateTime;
-            long current = now.Ticks / TimeSpan.TicksPerMinute;
+            long current = MinuteOf(now);
             if (current != minute)
             {
                 minute = current;
@@ -55,4 +55,12 @@ internal sealed class MinuteRefresh(SnapshotService snapshots, Hub hub, Ticker t
             }
         }
     }
+
+    /// <summary>
+    /// The last minute that overlaps <c>[start_at, now)</c>, the series' last point (DESIGN §5). At
+    /// exactly hh:mm:00 the new minute does not overlap yet: a refresh then would compute the same
+    /// numbers and the zero point would wait a whole minute for the next turn. So the turn is seen
+    /// strictly after the boundary (the next second's check).
+    /// </summary>
+    internal static long MinuteOf(DateTime now) => (now.Ticks - 1) / TimeSpan.TicksPerMinute;
 }

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Pulse.Http;
+using Pulse.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Pulse.Tests.Pipeline;
+
+/// <summary>DESIGN §8 over real sockets on the real server with its real 500 ms ticker.</summary>
+[Collection(SerialPipeline.Name)]
+public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+{
+    private const int Posts = 1000;
+
+    [Fact]
+    public async Task Post_ThousandIn2sWhileRowsInserted_AtMostSixComputationsAndLastBroadcastExact()
+    {
+        await using var statements = await StatementCounter.OpenAsync(database);
+        var (start, end) = PipelineKit.EndedWindow(TimeSpan.FromHours(1));
+        var (eventId, kw) = await database.CreateEventAsync("Flood", start, end, ("Barça", "#fcb"), ("Madrid", "#rm"), ("Madrid", "#halamadrid"));
+        var keywords = kw.Values.ToArray();
+        await using var server = await TestServer.StartAsync(database);
+        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
+        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+        Assert.Equal("ok", joined.Status);
+        long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
+        long executionsBefore = await statements.ViewModelAsync();
+
+        // Rows arrive while the POSTs do; the last POST follows the last committed row, so the last
+        // broadcast must count every row.
+        var clock = Stopwatch.StartNew();
+        using var stopInserting = new CancellationTokenSource();
+        var inserter = InsertUntilAsync(start, keywords, stopInserting.Token);
+        await PostPacedAsync(server, eventId, Posts - 1, TimeSpan.FromMilliseconds(1800));
+        await stopInserting.CancelAsync();
+        int rows = await inserter;
+        const string lastName = "post-999";
+        await PipelineKit.PostAsync(server, eventId, lastName);
+        var postsTook = clock.Elapsed;
+        Assert.True(postsTook < TimeSpan.FromSeconds(2), $"1,000 POSTs took {postsTook.TotalMilliseconds:F0} ms, not under 2 s: the bound of 6 windows assumes 2 s");
+
+        // The trailing edge comes at most one window (500 ms) plus a computation after the last POST.
+        var broadcasts = await subscriber.ReceiveUntilQuietAsync(TimeSpan.FromSeconds(1.5));
+        long computations = Interlocked.Read(ref PulseMetrics.ComputationsTotal) - computationsBefore;
+        long executions = await statements.ViewModelAsync() - executionsBefore;
+        var (total, sides) = await PipelineKit.IndependentCountsAsync(database, eventId);
+        output.WriteLine($"{Posts} POSTs in {postsTook.TotalMilliseconds:F0} ms, {rows} rows; computations: metric {computations}, pg_stat_statements {executions}; broadcasts {broadcasts.Count}");
+
+        Assert.InRange(computations, 2, 6);
+        Assert.Equal(computations, executions);
+        Assert.NotEmpty(broadcasts);
+        Assert.All(broadcasts, b => Assert.Equal(PipelineKit.Topic(eventId), b.Topic));
+        var last = broadcasts[^1];
+        Assert.Equal(lastName, last.Event);
+        Assert.Null(last.JoinRef);
+        Assert.True(total > 0);
+        Assert.Equal(total, last.Total);
+        Assert.Equal(sides, last.Counts);
+
+        // Versions grow with each change (a frame replaced in the slot would leave a gap, not a repeat).
+        Assert.All(broadcasts.Zip(broadcasts.Skip(1)), pair => Assert.True(pair.Second.Version > pair.First.Version));
+        Assert.True(broadcasts[0].Version > joined.Version);
+    }
+
+    [Fact]
+    public async Task Post_NothingChanged_NoBroadcastAndVersionUnchanged()
+    {
+        var (start, end) = PipelineKit.EndedWindow(TimeSpan.FromMinutes(30));
+        var (eventId, kw) = await database.CreateEventAsync("Quiet", start, end, ("A", "#a"), ("B", "#b"));
+        await database.InsertEntryAsync(start.AddMinutes(3), kw["#a"]);
+        await using var server = await TestServer.StartAsync(database);
+        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
+        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+        long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
+
+        await PipelineKit.PostAsync(server, eventId, "nothing");
+
+        // The computation ran (leading edge) and found the same numbers.
+        Assert.True(await PipelineKit.EventuallyAsync(() => Interlocked.Read(ref PulseMetrics.ComputationsTotal) > computationsBefore, TimeSpan.FromSeconds(2)));
+        Assert.Null(await subscriber.ReceiveAsync(TimeSpan.FromSeconds(1.5)));
+        var model = await server.Client.GetFromJsonAsync<JsonElement>($"/v1/events/{eventId:D}");
+        Assert.Equal(joined.Version, model.GetProperty("version").GetInt64());
+        Assert.Equal(1, model.GetProperty("total").GetInt32());
+    }
+
+    // 1,000 requests paced evenly over the span by 16 workers (bounded concurrency: 16 connections).
+    private static async Task PostPacedAsync(TestServer server, Guid eventId, int count, TimeSpan span)
+    {
+        int next = -1;
+        var clock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, 16).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var due = span * i / count;
+                if (due > clock.Elapsed)
+                {
+                    await Task.Delay(due - clock.Elapsed);
+                }
+
+                await PipelineKit.PostAsync(server, eventId, "post-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        });
+        await Task.WhenAll(workers);
+    }
+
+    // One entry at a time (its own commits), linked to one or two keywords; bounded at 2,000 rows.
+    private async Task<int> InsertUntilAsync(DateTime start, Guid[] keywords, CancellationToken stop)
+    {
+        await Task.Yield();
+        var random = new Random(42);
+        int rows = 0;
+        while (!stop.IsCancellationRequested && rows < 2000)
+        {
+            var chosen = random.Next(3) == 0 ? keywords : [keywords[random.Next(keywords.Length)]];
+            await database.InsertEntryAsync(start.AddSeconds(random.Next(0, 3600)), [.. chosen.Distinct()]);
+            rows++;
+        }
+
+        return rows;
+    }
+}
