@@ -31,6 +31,8 @@ internal sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(TestDatabase database, Action<PulseOptions>? configure = null, TimeProvider? timeProvider = null)
     {
         var options = PulseConfiguration.Load(null, new Dictionary<string, string?> { ["Urls"] = "http://127.0.0.1:0", ["Database:Url"] = database.Url }, new Dictionary<string, string?>());
+        // In-process tests end with sockets open; a drain window would only slow their disposal.
+        options.Shutdown.DrainSeconds = 0;
         configure?.Invoke(options);
         PulseOptionsValidator.Validate(options);
         var server = PulseServer.Create(options, timeProvider, logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
