@@ -110,8 +110,12 @@ public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<Tes
         }
     }
 
-    [Fact]
-    public async Task FrameViolation_UnmaskedFrame_ClosesOnlyThatSocket1002WhileAnotherKeepsReceiving()
+    [Theory]
+    [InlineData("unmasked text", 1002)]
+    [InlineData("reserved bit", 1002)]
+    [InlineData("invalid utf-8", 1007)]
+    [InlineData("binary", 1003)]
+    public async Task FrameViolation_ClosesOnlyThatSocketWithItsCodeWhileAnotherKeepsReceiving(string violation, int expectedCode)
     {
         var (eventId, keywords) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
@@ -121,14 +125,26 @@ public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<Tes
         using var bad = await RawPeer.ConnectAsync(server.BaseAddress.Port);
         await bad.UpgradeAsync();
 
-        // FIN=1, Text(0x1), MASK=0: RFC 6455 §5.1, a server must close on an unmasked client frame.
-        await bad.SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes(Heartbeat), masked: false));
+        await bad.SendAsync(violation switch
+        {
+            // FIN=1, Text(0x1), MASK=0: RFC 6455 §5.1, a server must close on an unmasked client frame.
+            "unmasked text" => FrameBytes.Client(0x81, Encoding.UTF8.GetBytes(Heartbeat), masked: false),
+
+            // FIN=1, RSV1=1, Text: no extension was negotiated (§5.2).
+            "reserved bit" => FrameBytes.Client(0xC1, Encoding.UTF8.GetBytes(Heartbeat)),
+
+            // FIN=1, Text, payload 0xC3 0x28: a lead byte followed by a non-continuation byte (§8.1).
+            "invalid utf-8" => FrameBytes.Client(0x81, [0xC3, 0x28]),
+
+            // FIN=1, Binary(0x2): Phoenix messages are text.
+            _ => FrameBytes.Client(0x82, Encoding.UTF8.GetBytes(Heartbeat)),
+        });
         int code = await bad.ReadCloseCodeAsync();
         await database.InsertEntryAsync(DateTime.UtcNow, keywords["#HalaMadrid"]);
         await WireScenario.NotifyAsync(server, eventId, "after_violation");
         var (broadcast, _) = await good.ReceiveUntilAsync(m => WireScenario.IsBroadcast(m, topic, "after_violation"));
 
-        Assert.Equal(1002, code);
+        Assert.Equal(expectedCode, code);
         await WireScenario.AssertModelEqualsSqlAsync(database, eventId, broadcast[4]);
         await good.HeartbeatAsync("2");
     }

@@ -109,4 +109,21 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
             Assert.Equal(expectedReply, Assert.Single(before).GetRawText());
         }
     }
+
+    [Fact]
+    public async Task Malformed_V1Messages_IgnoredOrAnsweredAsObjectsAndSocketStaysUp()
+    {
+        await using var server = await TestServer.StartAsync(database);
+        await using var client = await WireClient.ConnectAsync(server.WebSocketUri("1.0.0"));
+
+        await client.SendAsync("""[null,"1","phoenix","heartbeat",{}]""");                   // a V2 array on V1: no ref/topic read
+        await client.SendAsync("""{"topic":"phoenix","event":"heartbeat","ref":"7"}""");      // no payload
+        var reply = await client.ReceiveAsync();
+        await client.SendAsync("""{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"8"}""");
+        var heartbeat = await client.ReceiveAsync();
+
+        Assert.Equal("""{"topic":"phoenix","event":"phx_reply","ref":"7","join_ref":null,"payload":{"status":"error","response":{"reason":"malformed message"}}}""", reply.GetRawText());
+        Assert.Equal("8", heartbeat.GetProperty("ref").GetString());
+        Assert.Equal("ok", heartbeat.GetProperty("payload").GetProperty("status").GetString());
+    }
 }
