@@ -45,6 +45,13 @@ catch (ConfigurationException e)
     Console.Error.WriteLine("pulse: " + e.Message);
     return 2;
 }
+catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    // Kestrel's "Failed to bind to address …: address already in use": a run-time failure to report
+    // in one line, not an unhandled exception that aborts the process with a core-dump signal.
+    Console.Error.WriteLine("pulse: " + e.Message);
+    return 1;
+}
 catch (NpgsqlException e)
 {
     Console.Error.WriteLine("pulse: database error: " + e.Message.ReplaceLineEndings(" "));

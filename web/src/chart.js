@@ -48,7 +48,9 @@ function options(width, queries, colors) {
     legend: { show: true, live: false },
     scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.1))] } },
     axes: [
-      { ...axis, values: (_u, ticks) => ticks.map((t) => formatShortClock(new Date(t * 1000))) },
+      // "10:12 PM" at 13 px is about 60 px wide; uPlot's default 50 px between x ticks let labels run
+      // into each other (seen in the dashboard screenshots), so ticks are at least 80 px apart.
+      { ...axis, space: 80, values: (_u, ticks) => ticks.map((t) => formatShortClock(new Date(t * 1000))) },
       { ...axis, size: 56, values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? t.toLocaleString() : "")) },
     ],
     series: [
