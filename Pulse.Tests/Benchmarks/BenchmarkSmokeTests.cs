@@ -91,6 +91,20 @@ public class BenchmarkSmokeTests
     }
 
     [Fact]
+    public void ViewModel_Serialize_SizesItsBufferOnceAndCopiesOnce()
+    {
+        var benchmark = new ViewModelBenchmarks();
+        benchmark.Setup();
+        int jsonBytes = benchmark.Serialize();
+
+        // The working buffer (sized up front, about 1.1× the JSON), the returned copy (1×) and the
+        // writer; a buffer that had to grow would add 2× more.
+        const int Calls = 10;
+        long perCall = AllocatedBytes(() => benchmark.Serialize(), Calls) / Calls;
+        Assert.InRange(perCall, 2 * jsonBytes, (5 * jsonBytes) / 2);
+    }
+
+    [Fact]
     public void FanOut_TenThousandSubscribers_EveryOneGetsTheSameFrame()
     {
         var benchmark = new FanOutBenchmarks();
