@@ -67,7 +67,7 @@ public class BenchmarkSmokeTests
         var benchmark = new PhoenixBenchmarks();
         benchmark.Setup();
 
-        // [null,null,"<topic>","update",<view model>]: 11 + 2 + topic + 2 + 1 + 8 + 1 + json + 1 bytes of envelope.
+        // [null,null,"<topic>","update",<view model>]: 24 bytes of envelope, the topic, the view model.
         int envelope = """[null,null,"","update",]""".Length + BenchmarkData.Topic.Length;
         Assert.Equal(envelope + BenchmarkData.ViewModelJson().Length, benchmark.EncodeBroadcast());
         Assert.Equal(0, AllocatedBytes(() => benchmark.EncodeBroadcast()));
