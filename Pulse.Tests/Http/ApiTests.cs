@@ -253,7 +253,15 @@ public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase
         long before = await CounterAsync(server.Client, "pulse_notifications_total");
         using var post = await server.Client.PostAsync(Path("/v1/events"), Json(PostBody(id, "x")));
         Assert.Equal(HttpStatusCode.NoContent, post.StatusCode);
-        Assert.True(await CounterAsync(server.Client, "pulse_notifications_total") > before);
+
+        // The POST goes out as NOTIFY; the counter moves when the node hears it back (LISTEN), a few ms later.
+        long after = before;
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); after <= before && DateTime.UtcNow < deadline; await Task.Delay(20))
+        {
+            after = await CounterAsync(server.Client, "pulse_notifications_total");
+        }
+
+        Assert.True(after > before, $"pulse_notifications_total stayed at {before}");
     }
 
     [Fact]
