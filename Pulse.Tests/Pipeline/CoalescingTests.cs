@@ -38,7 +38,10 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         const string lastName = "post-999";
         await PipelineKit.PostAsync(server, eventId, lastName);
         var postsTook = clock.Elapsed;
-        Assert.True(postsTook < TimeSpan.FromSeconds(2), $"1,000 POSTs took {postsTook.TotalMilliseconds:F0} ms, not under 2 s: the bound of 6 windows assumes 2 s");
+
+        // One computation per 500 ms window touched, plus the leading and the trailing edge: 6 when the
+        // POSTs take under 2 s as paced; a loaded CI machine that stretches them gets the same rule, not a flake.
+        int bound = (int)Math.Ceiling(postsTook / TimeSpan.FromMilliseconds(500)) + 2;
 
         // The trailing edge comes at most one window (500 ms) plus a computation after the last POST.
         var broadcasts = await subscriber.ReceiveUntilQuietAsync(TimeSpan.FromSeconds(1.5));
@@ -47,7 +50,7 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         var (total, sides) = await PipelineKit.IndependentCountsAsync(database, eventId);
         output.WriteLine($"{Posts} POSTs in {postsTook.TotalMilliseconds:F0} ms, {rows} rows; computations: metric {computations}, pg_stat_statements {executions}; broadcasts {broadcasts.Count}");
 
-        Assert.InRange(computations, 2, 6);
+        Assert.InRange(computations, 2, bound);
         Assert.Equal(computations, executions);
         Assert.NotEmpty(broadcasts);
         Assert.All(broadcasts, b => Assert.Equal(PipelineKit.Topic(eventId), b.Topic));

@@ -11,7 +11,7 @@ namespace Pulse.Tests.Pipeline;
 /// so edges are asserted, not hoped for. Kestrel keeps its own clock; nothing here depends on it.
 /// </summary>
 [Collection(SerialPipeline.Name)]
-public sealed class FakeTimePipelineTests(TestDatabase database) : IClassFixture<TestDatabase>
+public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
 
@@ -32,8 +32,9 @@ public sealed class FakeTimePipelineTests(TestDatabase database) : IClassFixture
         await PipelineKit.PostAsync(server, eventId, "first");
         var leading = await subscriber.ReceiveAsync(TimeSpan.FromSeconds(2));
         Assert.NotNull(leading);
-        double leadingMs = PipelineKit.Milliseconds(posted, leading.ReceivedAt);
-        Assert.True(leadingMs < 200, $"the leading edge took {leadingMs:F0} ms");
+        // The fake clock has not moved, so no tick ran: a broadcast now can only be the leading edge.
+        // (How fast it came is reported, not asserted: wall time on a shared machine is not a property.)
+        output.WriteLine($"leading edge after {PipelineKit.Milliseconds(posted, leading.ReceivedAt):F0} ms");
         Assert.Equal(("first", joined.Version + 1, 1), (leading.Event, leading.Version, leading.Total));
 
         // Three more in the same window: nothing until the window ends, then exactly one.
