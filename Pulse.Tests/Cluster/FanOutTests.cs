@@ -108,8 +108,8 @@ public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output)
         output.WriteLine($"POST on A -> broadcast on B over {posts} POSTs: p50 {p50:F1} ms, p99 {p99:F1} ms, max {latencies[^1]:F1} ms");
         Console.WriteLine($"[cluster] POST on A -> broadcast on B over {posts} POSTs: p50 {p50:F1} ms, p99 {p99:F1} ms, max {latencies[^1]:F1} ms");
 
-        // Generous on a shared 2-core machine; a path that waited for a tick or a reconnect would not meet it.
-        Assert.True(p50 < 250, $"p50 {p50:F1} ms");
+        // Reported, not asserted (wall time on a shared machine is a measurement, docs/operations.md):
+        // what is asserted is that every one of the POSTs reached B with its exact total.
     }
 
     private const System.Net.WebSockets.WebSocketState WebSocketStateOpen = System.Net.WebSockets.WebSocketState.Open;
