@@ -120,6 +120,70 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
         }
     }
 
+    [Fact]
+    public async Task LowNofileLimit_FloodOfIdleConnections_NewestClosedAtHalfTheReserveNoSpinAndRecovers()
+    {
+        // Connections that never send a byte stay counted (10 s in the middleware, then Kestrel's keep-alive
+        // timeout). Were the descriptors to run out, accept() would fail with EMFILE and Kestrel would retry
+        // at once, spinning a core. At Limit − Reserve / 2 = 368 open connections the newest is closed.
+        const int flood = 420;
+        int port = PulseBinary.FreePort();
+        using var server = StartUnderLimit(port);
+        var logs = Task.WhenAll(server.StandardOutput.ReadToEndAsync(), server.StandardError.ReadToEndAsync());
+        var idle = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            using var keepAlive = await HealthyKeepAliveAsync(port, server);
+            for (int i = 0; i < flood; i++)
+            {
+                var client = new System.Net.Sockets.TcpClient();
+                idle.Add(client);
+                await client.ConnectAsync("127.0.0.1", port); // completes from the backlog even when not accepted
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            long cpuBefore = CpuTicks(server.Id);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            long cpu = CpuTicks(server.Id) - cpuBefore;
+            int descriptors = Directory.GetFiles($"/proc/{server.Id}/fd").Length;
+            int shed = idle.Count(c => c.Client.Poll(0, System.Net.Sockets.SelectMode.SelectRead) && c.Client.Available == 0);
+            output.WriteLine($"{flood} idle connections: {shed} closed by the server, {descriptors} descriptors open, {cpu} CPU ticks (1/100 s) in 2 s");
+
+            Assert.True(cpu < 40, $"the server used {cpu} ticks of CPU in 2 s while idle connections filled its descriptors");
+            Assert.True(descriptors < Limit, $"{descriptors} descriptors open: the limit was reached");
+            Assert.InRange(shed, flood - (Limit - (Reserve / 2) - 2) - 4, flood - (Limit - (Reserve / 2) - 2));
+            await keepAlive.SendAsync("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 200", await keepAlive.ReadResponseAsync(), StringComparison.Ordinal);
+
+            idle.ForEach(c => c.Dispose());
+            idle.Clear();
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            using var fresh = await RawPeer.ConnectAsync(port);
+            await fresh.SendAsync("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 200", await fresh.ReadResponseAsync(), StringComparison.Ordinal);
+            Assert.False(server.HasExited, "the server died");
+        }
+        finally
+        {
+            idle.ForEach(c => c.Dispose());
+            if (!server.HasExited)
+            {
+                server.Kill();
+            }
+
+            await server.WaitForExitAsync();
+            await logs;
+        }
+    }
+
+    /// <summary>utime + stime of a process, in clock ticks (USER_HZ, 100 a second on Linux), from /proc.</summary>
+    private static long CpuTicks(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+
     private Process StartUnderLimit(int port)
     {
         // prlimit (util-linux) sets the limit, then execs the binary: same pid, so /proc/<pid> is the server's.
