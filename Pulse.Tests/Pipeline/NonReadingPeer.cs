@@ -42,6 +42,32 @@ internal sealed class NonReadingPeer : IDisposable
 
     public void Dispose() => _socket.Dispose();
 
+    /// <summary>
+    /// Starts reading at last: discards everything until the server ends the connection (EOF or reset);
+    /// false when it is still open after <paramref name="wait"/>.
+    /// </summary>
+    public async Task<bool> DrainUntilClosedAsync(TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait);
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (await _socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (SocketException)
+        {
+            return true; // reset by the server's abort
+        }
+    }
+
     private async Task SendAsync(byte[] bytes) => await _socket.SendAsync(bytes);
 
     private async Task<string> ReadHeadAsync()

@@ -12,9 +12,20 @@ internal sealed class RawPeer : IDisposable
     private readonly TcpClient _client = new();
     private NetworkStream _stream = null!;
 
-    public static async Task<RawPeer> ConnectAsync(int port)
+    /// <summary>
+    /// Connects. With <paramref name="smallWindow"/>, a 4 KB receive buffer and an Ethernet-sized MSS are set
+    /// before connecting, so that the server's writes block after a few KB when the peer does not read (see
+    /// <c>Pulse.Tests.Pipeline.NonReadingPeer</c> for why loopback needs both).
+    /// </summary>
+    public static async Task<RawPeer> ConnectAsync(int port, bool smallWindow = false)
     {
         var peer = new RawPeer();
+        if (smallWindow)
+        {
+            peer._client.ReceiveBufferSize = 4096;
+            peer._client.Client.SetRawSocketOption(6, 2, BitConverter.GetBytes(1400)); // IPPROTO_TCP, TCP_MAXSEG
+        }
+
         await peer._client.ConnectAsync("127.0.0.1", port);
         peer._stream = peer._client.GetStream();
         peer._stream.ReadTimeout = 10_000;
@@ -30,7 +41,7 @@ internal sealed class RawPeer : IDisposable
 
     public Task SendAsync(string text) => SendAsync(Encoding.ASCII.GetBytes(text));
 
-    /// <summary>Reads an HTTP response head and, if it has Content-Length, its body.</summary>
+    /// <summary>Reads an HTTP response head and its body (Content-Length or chunked, RFC 9112 §7.1).</summary>
     public async Task<string> ReadResponseAsync()
     {
         var bytes = new List<byte>();
@@ -46,6 +57,10 @@ internal sealed class RawPeer : IDisposable
             var body = new byte[int.Parse(lengthLine.Split(':')[1].Trim(), System.Globalization.CultureInfo.InvariantCulture)];
             await _stream.ReadExactlyAsync(body);
             head += Encoding.UTF8.GetString(body);
+        }
+        else if (head.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            head += await ReadChunkedBodyAsync();
         }
 
         return head;
@@ -103,7 +118,57 @@ internal sealed class RawPeer : IDisposable
         return await _stream.ReadAsync(one) == 0;
     }
 
+    /// <summary>
+    /// Reads and discards until the server ends the connection (EOF or reset); false when it is still open
+    /// after <paramref name="wait"/>.
+    /// </summary>
+    public async Task<bool> DrainUntilClosedAsync(TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait);
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, timeout.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true; // reset by the server's abort
+        }
+    }
+
     public void Dispose() => _client.Dispose();
+
+    private async Task<string> ReadChunkedBodyAsync()
+    {
+        var body = new List<byte>();
+        for (int chunks = 0; chunks < 64; chunks++)
+        {
+            var sizeLine = new List<byte>();
+            while (!(sizeLine.Count >= 2 && sizeLine[^2] == '\r' && sizeLine[^1] == '\n'))
+            {
+                sizeLine.Add(await ReadByteAsync());
+            }
+
+            int size = int.Parse(Encoding.ASCII.GetString([.. sizeLine]).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+            var chunk = new byte[size + 2]; // the data, then CRLF (after the last, empty chunk: the final CRLF)
+            await _stream.ReadExactlyAsync(chunk);
+            body.AddRange(chunk.AsSpan(0, size).ToArray());
+            if (size == 0)
+            {
+                break;
+            }
+        }
+
+        return Encoding.UTF8.GetString([.. body]);
+    }
 
     private async Task<byte> ReadByteAsync()
     {

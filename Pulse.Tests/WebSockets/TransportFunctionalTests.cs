@@ -66,7 +66,10 @@ public sealed class TransportFunctionalTests
     public async Task Handshake_NearFileDescriptorLimit_Returns503()
     {
         FileDescriptorLimit.Raise();
-        await using var server = await TestServer.StartAsync(new WebSocketTransportOptions { FileDescriptorReserve = int.MaxValue });
+
+        // A reserve of the whole limit: every upgrade is past Limit − Reserve (503), while plain connections
+        // are shed only past Limit − Reserve / 2, half the limit, which this test process never holds.
+        await using var server = await TestServer.StartAsync(new WebSocketTransportOptions { FileDescriptorReserve = (int)Math.Min(FileDescriptorLimit.Limit, int.MaxValue) });
         using var peer = await RawPeer.ConnectAsync(server.Port);
 
         await peer.SendAsync(RawPeer.UpgradeRequest());

@@ -43,6 +43,13 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
             case "/metrics" when get:
                 await MetricsEndpoint.WriteAsync(context);
                 return;
+            case WebSockets.HandshakeParser.WebSocketPath:
+                // The transport takes upgrades only from the first request head of a connection (DESIGN §7:
+                // before any HttpContext exists); a later one on a keep-alive connection lands here. Say so,
+                // rather than let the dashboard answer 404 or its index page. Browsers open a fresh connection
+                // for every WebSocket, so only hand-written clients ever see this.
+                await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, "a WebSocket upgrade must be the first request on its connection; open a new connection");
+                return;
             case "/healthz" or "/readyz" or "/metrics":
                 await HttpResults.MethodNotAllowedAsync(context, "GET, HEAD");
                 return;

@@ -25,6 +25,18 @@ internal sealed class WebSocketMiddleware(
         FileDescriptorLimit.Enter();
         try
         {
+            if (FileDescriptorLimit.IsNearLimit(options.FileDescriptorReserve / 2))
+            {
+                // Upgrades stop at the limit less the reserve; plain connections may go on into the reserve,
+                // but only halfway. Were the descriptors to run out, accept() would fail with EMFILE and
+                // Kestrel's accept loop would retry at once, spinning a core for as long as a flood of idle
+                // connections holds them (measured: one core at 100 %, FileDescriptorLimitTests). Closing
+                // the newest connection keeps half the reserve for PostgreSQL, listeners and files.
+                WebSocketsLog.ConnectionShed(logger, connection.ConnectionId, FileDescriptorLimit.OpenConnections, FileDescriptorLimit.Limit);
+                connection.Abort(new ConnectionAbortedException("at the file-descriptor limit"));
+                return;
+            }
+
             var head = await ReadFirstHeadAsync(connection);
             if (head is null)
             {

@@ -32,7 +32,8 @@ internal sealed class WebSocketTransportOptions
     /// <summary>
     /// <c>WebSocket:FileDescriptorReserve</c>, default 256: file descriptors kept free for PostgreSQL,
     /// listeners, files and HTTP requests. When open connections reach the soft <c>RLIMIT_NOFILE</c> less
-    /// this reserve, new upgrades are answered 503 while existing sockets carry on.
+    /// this reserve, new upgrades are answered 503 while existing sockets carry on. At the limit less half
+    /// the reserve, any new connection is closed at once, so that descriptors never run out.
     /// </summary>
     public int FileDescriptorReserve { get; set; } = 256;
 

@@ -49,4 +49,7 @@ internal static partial class WebSocketsLog
 
     [LoggerMessage(3014, LogLevel.Debug, "Connection {ConnectionId}: closed by the peer with {CloseCode}")]
     public static partial void ClosedByPeer(ILogger logger, string connectionId, ushort closeCode);
+
+    [LoggerMessage(3015, LogLevel.Warning, "Connection {ConnectionId}: {Open} connections open, past the file-descriptor limit {Limit} less half the reserve: closed at once")]
+    public static partial void ConnectionShed(ILogger logger, string connectionId, long open, long limit);
 }
