@@ -12,12 +12,17 @@ namespace Pulse.Broadcasting;
 /// </summary>
 /// <remarks>
 /// Thread safety: all members may be called concurrently. Computations of one event are
-/// serialized by the ticker; <see cref="ComputeAsync"/> also takes the entry's lock so a reader's
-/// first computation and a tick never interleave their version updates.
+/// serialized by the ticker; every computation also takes the entry's gate, so a reader's
+/// first computation and a tick never interleave their version updates. An entry leaves the
+/// dictionary only under its gate, marked removed: a caller that waited on a removed entry's gate
+/// starts over with the current one, so one event never has two version sequences at once.
 /// </remarks>
 internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider timeProvider, Action<string, Snapshot> publish) : ISnapshotProvider
 {
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
+
+    /// <summary>Entries held (cached, forgotten or being computed); for tests of memory bounds.</summary>
+    internal int EntryCount => _entries.Count;
 
     /// <inheritdoc />
     public async ValueTask<Snapshot?> GetAsync(Guid eventId, CancellationToken cancellationToken)
@@ -34,10 +39,17 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
         Task<Snapshot?> first;
         lock (entry)
         {
-            first = entry.FirstComputation ??= ComputeForReaderAsync(eventId, entry);
+            first = entry.FirstComputation ?? ComputeForReaderAsync(eventId, entry);
+
+            // One that finished inline already cleared the field; kept, it would answer every later reader.
+            entry.FirstComputation = first.IsCompleted ? null : first;
         }
 
-        return await first.WaitAsync(cancellationToken);
+        var computed = await first.WaitAsync(cancellationToken);
+
+        // A tick may have cached (and broadcast) a newer snapshot since the shared computation ended:
+        // a join replying with the older one would put the screen behind a broadcast it already got.
+        return computed is not null && entry.Snapshot is { } newer && newer.Version > computed.Version ? newer : computed;
     }
 
     /// <summary>The cached snapshot, if any; never queries.</summary>
@@ -61,11 +73,9 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
     /// </summary>
     public async Task<bool> ComputeAsync(Guid eventId, string eventName, CancellationToken cancellationToken)
     {
-        var entry = _entries.GetOrAdd(eventId, static _ => new Entry());
-        var (snapshot, changed) = await ComputeIntoAsync(eventId, entry, cancellationToken);
+        var (snapshot, changed) = await ComputeIntoAsync(eventId, null, cancellationToken);
         if (snapshot is null)
         {
-            _entries.TryRemove(eventId, out _);
             return false;
         }
 
@@ -77,17 +87,34 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
         return true;
     }
 
-    /// <summary>Drops the cached snapshot of an event (e.g. deleted, or idle for long).</summary>
-    public void Forget(Guid eventId) => _entries.TryRemove(eventId, out _);
+    /// <summary>
+    /// Drops the cached view model of an event idle for long (its bytes are the cost). The entry keeps
+    /// its version, so the next computation continues it instead of starting again at 1 (DESIGN §5:
+    /// versions only grow). Skipped while a computation holds the entry; the caller tries again later.
+    /// </summary>
+    public void Forget(Guid eventId)
+    {
+        if (!_entries.TryGetValue(eventId, out var entry) || !entry.Gate.Wait(0))
+        {
+            return;
+        }
+
+        entry.Snapshot = null;
+        entry.Model = null;
+        entry.Gate.Release();
+    }
 
     private async Task<Snapshot?> ComputeForReaderAsync(Guid eventId, Entry entry)
     {
         try
         {
-            var (snapshot, _) = await ComputeIntoAsync(eventId, entry, CancellationToken.None);
-            if (snapshot is null)
+            var (snapshot, changed) = await ComputeIntoAsync(eventId, entry, CancellationToken.None);
+
+            // Only after Forget can a reader cache a version past the first, and subscribers of then
+            // may hold an older one: they get this one too. A first version is the join replies' own.
+            if (changed && snapshot!.Version > 1)
             {
-                _entries.TryRemove(eventId, out _);
+                publish(Notification.DatabaseEventName, snapshot);
             }
 
             return snapshot;
@@ -101,49 +128,94 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
         }
     }
 
-    private async Task<(Snapshot? Snapshot, bool Changed)> ComputeIntoAsync(Guid eventId, Entry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Under the entry's gate: computes, versions and caches. With <paramref name="readerEntry"/> (a
+    /// reader found nothing cached there), a snapshot a tick cached meanwhile is returned without a
+    /// query: a reader's query would cache a newer version that nobody broadcasts.
+    /// </summary>
+    private async Task<(Snapshot? Snapshot, bool Changed)> ComputeIntoAsync(Guid eventId, Entry? readerEntry, CancellationToken cancellationToken)
     {
-        await entry.Gate.WaitAsync(cancellationToken);
-        try
+        bool reader = readerEntry is not null;
+        var entry = readerEntry ?? _entries.GetOrAdd(eventId, static _ => new Entry());
+        while (true)
         {
-            long started = timeProvider.GetTimestamp();
-            ViewModel? model;
+            await entry.Gate.WaitAsync(cancellationToken);
             try
             {
-                model = await ViewModelQuery.ComputeAsync(dataSource, eventId, timeProvider.GetUtcNow().UtcDateTime, cancellationToken);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
-            {
-                Interlocked.Increment(ref PulseMetrics.DatabaseErrorsTotal);
-                throw;
+                if (!entry.Removed)
+                {
+                    if (reader && entry.Snapshot is { } cached)
+                    {
+                        return (cached, false);
+                    }
+
+                    return await ComputeLockedAsync(eventId, entry, cancellationToken);
+                }
             }
             finally
             {
-                Interlocked.Increment(ref PulseMetrics.ComputationsTotal);
-                PulseMetrics.ComputationSeconds.Observe(timeProvider.GetElapsedTime(started).TotalSeconds);
+                entry.Gate.Release();
             }
 
-            if (model is null)
+            // Removed while this caller waited: computing into it would start a second version sequence.
+            entry = _entries.GetOrAdd(eventId, static _ => new Entry());
+        }
+    }
+
+    private async Task<(Snapshot? Snapshot, bool Changed)> ComputeLockedAsync(Guid eventId, Entry entry, CancellationToken cancellationToken)
+    {
+        long started = timeProvider.GetTimestamp();
+        ViewModel? model;
+        try
+        {
+            model = await ViewModelQuery.ComputeAsync(dataSource, eventId, timeProvider.GetUtcNow().UtcDateTime, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            if (e is NpgsqlException or TimeoutException)
             {
-                return (null, false);
+                Interlocked.Increment(ref PulseMetrics.DatabaseErrorsTotal);
             }
 
-            if (model.SameAs(entry.Model) && entry.Snapshot is not null)
+            // An id never computed (random ids while the database fails) must not stay behind.
+            if (entry.Version == 0)
             {
-                return (entry.Snapshot, false);
+                Remove(eventId, entry);
             }
 
-            long version = entry.Snapshot is null ? 1 : entry.Snapshot.Version + 1;
-            var snapshot = new Snapshot(eventId, version, ViewModelJson.Serialize(model, version, timeProvider.GetUtcNow().UtcDateTime)) { Name = model.Name };
-            entry.Model = model;
-            entry.Snapshot = snapshot;
-            entry.LastRead = timeProvider.GetTimestamp();
-            return (snapshot, true);
+            throw;
         }
         finally
         {
-            entry.Gate.Release();
+            Interlocked.Increment(ref PulseMetrics.ComputationsTotal);
+            PulseMetrics.ComputationSeconds.Observe(timeProvider.GetElapsedTime(started).TotalSeconds);
         }
+
+        if (model is null)
+        {
+            Remove(eventId, entry);
+            return (null, false);
+        }
+
+        if (model.SameAs(entry.Model) && entry.Snapshot is not null)
+        {
+            return (entry.Snapshot, false);
+        }
+
+        long version = ++entry.Version;
+        var snapshot = new Snapshot(eventId, version, ViewModelJson.Serialize(model, version, timeProvider.GetUtcNow().UtcDateTime)) { Name = model.Name };
+        entry.Model = model;
+        entry.Snapshot = snapshot;
+        entry.LastRead = timeProvider.GetTimestamp();
+        return (snapshot, true);
+    }
+
+    /// <summary>Under the entry's gate: takes this very entry out (a newer one stays).</summary>
+    private void Remove(Guid eventId, Entry entry)
+    {
+        entry.Removed = true;
+        entry.Snapshot = null;
+        _entries.TryRemove(new KeyValuePair<Guid, Entry>(eventId, entry));
     }
 
     // SemaphoreSlim only needs disposing once its AvailableWaitHandle was used; it never is here.
@@ -153,6 +225,12 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
         public readonly SemaphoreSlim Gate = new(1, 1);
         public volatile Snapshot? Snapshot;
         public ViewModel? Model;
+
+        // The last version handed out; written under Gate. Survives Forget, so versions only grow.
+        public long Version;
+
+        // Set under Gate when the entry left the dictionary; waiters on Gate then take the current one.
+        public bool Removed;
         public Task<Snapshot?>? FirstComputation;
         public long LastRead;
     }

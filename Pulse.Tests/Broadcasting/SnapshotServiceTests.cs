@@ -1,0 +1,111 @@
+using Npgsql;
+using Pulse.Broadcasting;
+using Pulse.Http;
+using Pulse.Tests.Infrastructure;
+
+namespace Pulse.Tests.Broadcasting;
+
+/// <summary>
+/// SnapshotService's versioning against the real query: a reader never caches a version nobody
+/// broadcasts, versions survive Forget, and ids that fail leave nothing behind.
+/// </summary>
+public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<TestDatabase>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task GetAsync_TickCachedWhileReaderWaitedForGate_ReturnsItWithoutSecondQuery()
+    {
+        var (eventId, _) = await CreateEndedEventAsync("Gate");
+        var published = new List<long>();
+        var service = new SnapshotService(database.DataSource, TimeProvider.System, (_, s) => { lock (published) { published.Add(s.Version); } });
+
+        // The tick's query waits on a lock of the events table while holding the entry's gate.
+        await using var locker = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await locker.BeginTransactionAsync();
+        await using (var lockEvents = new NpgsqlCommand("LOCK TABLE events IN ACCESS EXCLUSIVE MODE", locker, transaction))
+        {
+            await lockEvents.ExecuteNonQueryAsync();
+        }
+
+        long before = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
+        var tick = service.ComputeAsync(eventId, "update", CancellationToken.None);
+        await WaitForBlockedQueryAsync();
+        var read = service.GetAsync(eventId, CancellationToken.None).AsTask();
+        await Task.Delay(100);
+        Assert.False(read.IsCompleted);
+        await transaction.CommitAsync();
+
+        Assert.True(await tick.WaitAsync(Timeout));
+        var snapshot = await read.WaitAsync(Timeout);
+
+        // The reader takes what the tick cached and broadcast: a query of its own could cache a newer
+        // version that no broadcast carries (the tick after it finds nothing changed).
+        Assert.Equal(1, snapshot!.Version);
+        Assert.Equal([1L], published);
+        Assert.Equal(1, Interlocked.Read(ref PulseMetrics.ComputationsTotal) - before);
+    }
+
+    [Fact]
+    public async Task Forget_ThenRead_VersionContinuesAndIsBroadcast()
+    {
+        var (eventId, keywords) = await CreateEndedEventAsync("Forget");
+        var published = new List<long>();
+        var service = new SnapshotService(database.DataSource, TimeProvider.System, (_, s) => { lock (published) { published.Add(s.Version); } });
+        Assert.Equal(1, (await service.GetAsync(eventId, CancellationToken.None))!.Version);
+
+        service.Forget(eventId);
+        Assert.Null(service.Peek(eventId));
+        await database.InsertEntryAsync(keywords.Start.AddMinutes(1), keywords.Id);
+        var again = await service.GetAsync(eventId, CancellationToken.None);
+
+        // Versions only grow in a process (DESIGN §5): a subscriber still holding 1 takes 2.
+        Assert.Equal(2, again!.Version);
+        Assert.Equal([2L], published);
+    }
+
+    [Fact]
+    public async Task GetAsync_RandomIdsWhileDatabaseFails_LeaveNoEntries()
+    {
+        // Port 1 on loopback refuses at once: every computation fails with an NpgsqlException.
+        await using var refused = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=2;Pooling=false");
+        var service = new SnapshotService(refused, TimeProvider.System, (_, _) => { });
+        for (int i = 0; i < 20; i++)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(async () => await service.GetAsync(Guid.NewGuid(), CancellationToken.None));
+        }
+
+        Assert.Equal(0, service.EntryCount);
+    }
+
+    [Fact]
+    public async Task GetAsync_UnknownIds_LeaveNoEntries()
+    {
+        var service = new SnapshotService(database.DataSource, TimeProvider.System, (_, _) => { });
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Null(await service.GetAsync(Guid.NewGuid(), CancellationToken.None));
+        }
+
+        Assert.Equal(0, service.EntryCount);
+    }
+
+    private async Task<(Guid EventId, (DateTime Start, Guid Id) Keyword)> CreateEndedEventAsync(string name)
+    {
+        var end = DateTime.UtcNow.AddHours(-1);
+        end = new DateTime(end.Ticks - (end.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc);
+        var start = end.AddMinutes(-30);
+        var (eventId, keywords) = await database.CreateEventAsync(name, start, end, ("A", "#a"), ("B", "#b"));
+        return (eventId, (start, keywords["#a"]));
+    }
+
+    private async Task WaitForBlockedQueryAsync()
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (await database.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the tick's query never waited for the lock");
+            await Task.Delay(20);
+        }
+    }
+}
