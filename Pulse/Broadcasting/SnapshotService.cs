@@ -13,7 +13,8 @@ namespace Pulse.Broadcasting;
 /// <remarks>
 /// Thread safety: all members may be called concurrently. Computations of one event are
 /// serialized by the ticker; every computation also takes the entry's gate, so a reader's
-/// first computation and a tick never interleave their version updates. An entry leaves the
+/// first computation and a tick never interleave their version updates, and broadcasts leave in
+/// version order (published under the gate; a fan-out is offers only, no I/O). An entry leaves the
 /// dictionary only under its gate, marked removed: a caller that waited on a removed entry's gate
 /// starts over with the current one, so one event never has two version sequences at once.
 /// </remarks>
@@ -73,18 +74,8 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
     /// </summary>
     public async Task<bool> ComputeAsync(Guid eventId, string eventName, CancellationToken cancellationToken)
     {
-        var (snapshot, changed) = await ComputeIntoAsync(eventId, null, cancellationToken);
-        if (snapshot is null)
-        {
-            return false;
-        }
-
-        if (changed)
-        {
-            publish(eventName, snapshot);
-        }
-
-        return true;
+        var (snapshot, _) = await ComputeIntoAsync(eventId, null, eventName, cancellationToken);
+        return snapshot is not null;
     }
 
     /// <summary>
@@ -108,15 +99,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
     {
         try
         {
-            var (snapshot, changed) = await ComputeIntoAsync(eventId, entry, CancellationToken.None);
-
-            // Only after Forget can a reader cache a version past the first, and subscribers of then
-            // may hold an older one: they get this one too. A first version is the join replies' own.
-            if (changed && snapshot!.Version > 1)
-            {
-                publish(Notification.DatabaseEventName, snapshot);
-            }
-
+            var (snapshot, _) = await ComputeIntoAsync(eventId, entry, Notification.DatabaseEventName, CancellationToken.None);
             return snapshot;
         }
         finally
@@ -133,7 +116,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
     /// reader found nothing cached there), a snapshot a tick cached meanwhile is returned without a
     /// query: a reader's query would cache a newer version that nobody broadcasts.
     /// </summary>
-    private async Task<(Snapshot? Snapshot, bool Changed)> ComputeIntoAsync(Guid eventId, Entry? readerEntry, CancellationToken cancellationToken)
+    private async Task<(Snapshot? Snapshot, bool Changed)> ComputeIntoAsync(Guid eventId, Entry? readerEntry, string eventName, CancellationToken cancellationToken)
     {
         bool reader = readerEntry is not null;
         var entry = readerEntry ?? _entries.GetOrAdd(eventId, static _ => new Entry());
@@ -149,7 +132,18 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
                         return (cached, false);
                     }
 
-                    return await ComputeLockedAsync(eventId, entry, cancellationToken);
+                    var (snapshot, changed) = await ComputeLockedAsync(eventId, entry, cancellationToken);
+
+                    // Published under the gate, so broadcasts of one event reach the latest-only slots in
+                    // version order (an older one offered last would replace a newer one unwritten). A
+                    // reader's first version is the join replies' own; a later one (after Forget) may
+                    // be newer than what subscribers of then hold, so they get it too.
+                    if (changed && (!reader || snapshot!.Version > 1))
+                    {
+                        publish(eventName, snapshot!);
+                    }
+
+                    return (snapshot, changed);
                 }
             }
             finally
