@@ -17,28 +17,33 @@ out=$(cd "$out" && pwd)
 tool=$(dotnet msbuild Pulse.LoadTests/Pulse.LoadTests.csproj -nologo -getProperty:TargetPath -p:Configuration=Release)
 baseline=$(dotnet msbuild Pulse.LoadTests/Baselines/Pulse.Baseline/Pulse.Baseline.csproj -nologo -getProperty:TargetPath -p:Configuration=Release)
 
+# Everything measured runs at nice $PRIO (default -11, as high as BenchmarkDotNet sets itself), so
+# that other work on the shared machine disturbs the figures less; as root only.
+prio=${PRIO:--11}
+[ "$(id -u)" = 0 ] || prio=0
+pin() { taskset -c "$1" nice -n "$prio" "${@:2}"; }
 # PostgreSQL on core 0 with the server: the postmaster and its children (new backends inherit).
 pg_pid=$(head -n1 "$pg_dir/data/postmaster.pid")
-for p in "$pg_pid" $(pgrep -P "$pg_pid"); do taskset -a -cp 0 "$p" >/dev/null; done
+for p in "$pg_pid" $(pgrep -P "$pg_pid"); do taskset -a -cp 0 "$p" >/dev/null; renice -n "$prio" -p "$p" >/dev/null; done
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 target="http://127.0.0.1:$port"
 if [ "$kind" = pulse ]; then
   db_url="postgres://pulse@127.0.0.1:$pg_port/pulse"
   key=$(cat "$pg_dir/pulse-key")
-  start_server() { taskset -c 0 "$root/dist/pulse" serve --urls "$target" --database-url "$db_url" >"$out/server.log" 2>&1 & }
+  start_server() { taskset -c 0 nice -n "$prio" "$root/dist/pulse" serve --urls "$target" --database-url "$db_url" >"$out/server.log" 2>&1 & }
 else
   db_url="postgres://pulse@127.0.0.1:$pg_port/baseline"
   key=testkey
-  start_server() { taskset -c 0 dotnet "$baseline" --urls "$target" --database-url "$db_url" --api-key "$key" >"$out/server.log" 2>&1 & }
+  start_server() { taskset -c 0 nice -n "$prio" dotnet "$baseline" --urls "$target" --database-url "$db_url" --api-key "$key" >"$out/server.log" 2>&1 & }
 fi
 
 if [ "$case_name" = startup ]; then
   # exec → first /healthz 200, polled every 1 ms over a fresh connection; idle RSS 5 s later.
-  python3 - "$kind" "$root" "$target" "$db_url" "$key" "$baseline" "$port" >"$out/startup.json" <<'EOF'
+  pin 1 python3 - "$prio" "$kind" "$root" "$target" "$db_url" "$key" "$baseline" "$port" >"$out/startup.json" <<'EOF'
 import json, os, socket, subprocess, sys, time
-kind, root, target, db_url, key, baseline, port = sys.argv[1:]
-cmd = ["taskset", "-c", "0"] + ([root + "/dist/pulse", "serve", "--urls", target, "--database-url", db_url] if kind == "pulse"
+prio, kind, root, target, db_url, key, baseline, port = sys.argv[1:]
+cmd = ["taskset", "-c", "0", "nice", "-n", prio] + ([root + "/dist/pulse", "serve", "--urls", target, "--database-url", db_url] if kind == "pulse"
        else ["dotnet", baseline, "--urls", target, "--database-url", db_url, "--api-key", key])
 t0 = time.monotonic()
 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -71,7 +76,7 @@ curl -fsS "$target/healthz" >/dev/null
 # `dotnet pulse-baseline.dll` is the server process itself (the host execs nothing further).
 sleep 1
 
-run_tool() { CI=1 taskset -c 1 dotnet "$tool" --target "$target" --api-key "$key" --database-url "$db_url" \
+run_tool() { CI=1 pin 1 dotnet "$tool" --target "$target" --api-key "$key" --database-url "$db_url" \
   --server-pid "$server_pid" --results "$out/results" "$@"; }
 rc=0
 case "$case_name" in
@@ -88,7 +93,7 @@ case "$case_name" in
     curl -fsS -o /dev/null -w "healthz %{http_code}\n" "$target/healthz" >>"$out/overflow.log" || echo "healthz failed" >>"$out/overflow.log"
     ;;
   fanout5k) run_tool --scenario fanout --connections 5000 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
-  fanout19k) run_tool --scenario fanout --connections 19000 --workers 2 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
+  fanout19k) run_tool --scenario fanout --connections 19000 --workers 2 --duration 5 --interval 8 >"$out/tool.log" 2>&1 || rc=$? ;;
   flood) run_tool --scenario flood --rate 5000 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   join-storm) run_tool --scenario join-storm --connections 19000 --workers 2 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   rest) run_tool --scenario rest --connections 64 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
@@ -98,7 +103,7 @@ case "$case_name" in
     psql "$db_url" -qAtc "insert into keywords (event_id, query, name) values ('$event', 'Blue', '#blue'), ('$event', 'Red', '#red')" >/dev/null
     curl -fsS -o /dev/null -H "Authorization: Bearer $key" "$target/v1/events/$event"
     cpu0=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
-    taskset -c 1 wrk -t1 -c64 -d10s -H "Authorization: Bearer $key" "$target/v1/events/$event" >"$out/tool.log" 2>&1 || rc=$?
+    pin 1 wrk -t1 -c64 -d10s -H "Authorization: Bearer $key" "$target/v1/events/$event" >"$out/tool.log" 2>&1 || rc=$?
     cpu1=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
     requests=$(awk '/requests in/ {print $1}' "$out/tool.log")
     non2xx=$(awk '/Non-2xx/ {print $NF}' "$out/tool.log")
