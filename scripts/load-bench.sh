@@ -77,16 +77,16 @@ curl -fsS "$target/healthz" >/dev/null
 sleep 1
 
 run_tool() { CI=1 pin 1 dotnet "$tool" --target "$target" --api-key "$key" --database-url "$db_url" \
-  --server-pid "$server_pid" --results "$out/results" "$@"; }
+  --server-pid "$server_pid" --results "$out/results" "$@" ${EXTRA_ARGS:-}; }
 rc=0
 case "$case_name" in
   connections) run_tool --scenario connections --connections 19000 --workers 2 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   overflow)
-    # 19,000 held for 40 s; 1,000 more try to join 15 s in: beyond the fd limit less the reserve
-    # they must get 503 while the 19,000 stay up and the server lives.
+    # 19,000 held for 40 s; once all are joined, 1,000 more try to join: beyond the fd limit less the
+    # reserve they must get 503 while the 19,000 stay up and the server lives.
     run_tool --scenario connections --connections 19000 --workers 2 --duration 40 >"$out/tool.log" 2>&1 &
     held=$!
-    sleep 25
+    for _ in $(seq 1 240); do grep -q "holding 19000 joined sockets, [1-9]" "$out/tool.log" && break; sleep 0.5; done
     run_tool --scenario connections --connections 1000 --duration 3 >"$out/overflow.log" 2>&1 || echo "overflow run exit $? (expected 1)" >>"$out/overflow.log"
     wait "$held" || rc=$?
     kill -0 "$server_pid" && echo "server alive after overflow" >>"$out/overflow.log"
