@@ -32,6 +32,9 @@ internal sealed class LoadOptions
     [Option("rate", HelpText = "Requests per second: flood POSTs (default 100); rest injects this rate instead of keeping every connection busy.")]
     public double? Rate { get; set; }
 
+    [Option("interval", Default = 1.0, HelpText = "fanout: seconds between notifications. Space them past one broadcast's delivery time for large N, or a latest-only server rightly skips frames a backlogged client has not read yet.")]
+    public double Interval { get; set; } = 1.0;
+
     [Option("results", Default = "results", HelpText = "Folder for the JSON and Markdown reports.")]
     public string Results { get; set; } = "results";
 

@@ -15,9 +15,9 @@ internal static class ScenarioRunner
             return Usage("unknown --scenario '" + options.Scenario + "'; one of: " + string.Join(", ", Scenarios.Scenarios.All.Select(s => s.Name)));
         }
 
-        if (options.Connections < 1 || options.Duration < 1 || options.Workers < 1 || options.Rate is <= 0)
+        if (options.Connections < 1 || options.Duration < 1 || options.Workers < 1 || options.Rate is <= 0 || options.Interval is <= 0 or > 600)
         {
-            return Usage("--connections, --duration, --workers and --rate must be positive");
+            return Usage("--connections, --duration, --workers, --rate and --interval must be positive (--interval at most 600)");
         }
 
         if (scenario.NeedsDatabase && options.DatabaseUrl is null)
@@ -49,7 +49,7 @@ internal static class ScenarioRunner
         var context = new ScenarioContext(options, target, database, eventId, http);
 
         // Bounded in time: the load, a minute of joining per 3,000 sockets, and five minutes of slack.
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(options.Duration + 300 + (options.Connections / 50)));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds((options.Duration * Math.Max(1, options.Interval)) + 300 + (options.Connections / 50)));
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;

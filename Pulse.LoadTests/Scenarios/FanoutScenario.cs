@@ -7,15 +7,15 @@ using Pulse.LoadTests.Subscribers;
 namespace Pulse.LoadTests.Scenarios;
 
 /// <summary>
-/// N subscribers of one event, one notification a second: delivery latency from the POST's
+/// N subscribers of one event, one notification every <c>--interval</c> seconds (default 1), <c>--duration</c> of them: delivery latency from the POST's
 /// send to each subscriber's receipt of the broadcast named <c>tick-&lt;seq&gt;</c>; missing
 /// deliveries must be 0. With a database, one row is inserted before each POST so the numbers
 /// change (a server broadcasts only changed numbers, DESIGN §5 <c>version</c>).
 /// </summary>
 internal sealed class FanoutScenario : IScenario
 {
-    /// <summary>How long to wait for the last tick's deliveries: a 500 ms window plus a generous fan-out.</summary>
-    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(3);
+    /// <summary>How long to wait for the last tick's deliveries: a 500 ms window plus a generous fan-out (at least one interval).</summary>
+    private static readonly TimeSpan MinimumGrace = TimeSpan.FromSeconds(3);
 
     public string Name => "fanout";
     public bool NeedsDatabase => false;
@@ -32,11 +32,13 @@ internal sealed class FanoutScenario : IScenario
 
         ProcessSample? before = context.SampleServer();
         int ticks = Math.Max(1, options.Duration);
+        TimeSpan interval = TimeSpan.FromSeconds(options.Interval);
+        TimeSpan grace = interval > MinimumGrace ? interval : MinimumGrace;
         int postFailures = 0;
         long start = Stopwatch.GetTimestamp();
         for (int seq = 1; seq <= ticks; seq++)
         {
-            TimeSpan wait = TimeSpan.FromSeconds(seq - 1) - Stopwatch.GetElapsedTime(start);
+            TimeSpan wait = (interval * (seq - 1)) - Stopwatch.GetElapsedTime(start);
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, cancellationToken);
@@ -59,10 +61,10 @@ internal sealed class FanoutScenario : IScenario
             stats.LiveLine = FormattableString.Invariant($"tick {seq}/{ticks} to {joined} subscribers");
         }
 
-        await Task.Delay(Grace, cancellationToken);
+        await Task.Delay(grace, cancellationToken);
         ProcessSample? after = context.SampleServer();
         GroupResult result = await group.StopAsync();
-        stats.Elapsed = Stopwatch.GetElapsedTime(start) - Grace;
+        stats.Elapsed = Stopwatch.GetElapsedTime(start) - grace;
         GroupResult.DecodeInto(result.TickLatency, stats.Latency);
         stats.AddOk(result.TickReceipts);
         long expected = (long)ticks * result.Joined;

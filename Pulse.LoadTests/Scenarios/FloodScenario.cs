@@ -32,6 +32,7 @@ internal sealed class FloodScenario : IScenario
         await using ISubscriberGroup subscriber = context.CreateGroup(1, 0, keepLastBroadcast: true, inProcess: true);
         await subscriber.StartAsync(cancellationToken);
         ProcessSample? before = context.SampleServer();
+        long? computationsBefore = await ServerComputationsAsync(context, cancellationToken);
         TimeSpan duration = TimeSpan.FromSeconds(options.Duration);
         long start = Stopwatch.GetTimestamp();
         int inserted = 0;
@@ -69,6 +70,7 @@ internal sealed class FloodScenario : IScenario
         await context.NotifyAsync("flood-final", cancellationToken);
         await Task.Delay(Settle, cancellationToken);
         ProcessSample? after = context.SampleServer();
+        long? computationsAfter = await ServerComputationsAsync(context, cancellationToken);
         GroupResult result = await subscriber.StopAsync();
         SortedDictionary<string, long> expected = await database.CountsAsync(context.EventId, cancellationToken);
         SortedDictionary<string, long> broadcast = CountsOf(result.LastPayload);
@@ -78,6 +80,13 @@ internal sealed class FloodScenario : IScenario
         stats.SetFigure("computations observed", result.Broadcasts.ToString(CultureInfo.InvariantCulture));
         double seconds = stats.Elapsed.TotalSeconds + Settle.TotalSeconds;
         stats.SetFigure("computations per second", FormattableString.Invariant($"{result.Broadcasts / seconds:F2}"));
+        if (computationsBefore is { } c0 && computationsAfter is { } c1)
+        {
+            // The server's own count includes computations whose numbers did not change (no broadcast).
+            stats.SetFigure("computations (server /metrics)", (c1 - c0).ToString(CultureInfo.InvariantCulture));
+            stats.SetFigure("server computations per second", FormattableString.Invariant($"{(c1 - c0) / seconds:F2}"));
+        }
+
         stats.SetFigure("final version", result.LastVersion.ToString(CultureInfo.InvariantCulture));
         stats.SetFigure("final counts (broadcast)", Show(broadcast));
         stats.SetFigure("final counts (SQL)", Show(expected));
@@ -87,6 +96,35 @@ internal sealed class FloodScenario : IScenario
         if (!exact)
         {
             context.CheckFailures.Add("final broadcast " + Show(broadcast) + " differs from SQL " + Show(expected));
+        }
+    }
+
+    /// <summary><c>pulse_computations_total</c> from the server's <c>/metrics</c> (DESIGN §6), or null when it has none.</summary>
+    private static async Task<long?> ServerComputationsAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using HttpResponseMessage response = await context.Http.GetAsync(new Uri(context.Target.BaseUri, "metrics"), cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            string text = await response.Content.ReadAsStringAsync(cancellationToken);
+            foreach (string line in text.Split('\n'))
+            {
+                if (line.StartsWith("pulse_computations_total ", StringComparison.Ordinal)
+                    && long.TryParse(line.AsSpan("pulse_computations_total ".Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
+                {
+                    return value;
+                }
+            }
+
+            return null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
         }
     }
 

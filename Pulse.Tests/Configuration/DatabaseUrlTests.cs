@@ -20,6 +20,14 @@ public sealed class DatabaseUrlTests
     }
 
     [Fact]
+    public void ToConnectionString_EitherForm_NoResetOnClose()
+    {
+        // Seven reset statements per pooled use cost more than the one pg_notify of a POST.
+        Assert.True(Parse("postgres://u@h/db").NoResetOnClose);
+        Assert.True(Parse("Host=h;Username=u;Database=db").NoResetOnClose);
+    }
+
+    [Fact]
     public void ToConnectionString_PostgresqlScheme_Accepted()
     {
         var b = Parse("postgresql://u:secret@10.0.0.5:5433/x");

@@ -7,6 +7,9 @@ internal sealed partial class PulseServer
     // Time beyond the drain window Kestrel gives connections before aborting them.
     private static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(5);
 
+    /// <summary>Accept queue length for the listening sockets (see where it is set).</summary>
+    private const int ListenBacklog = 4096;
+
     // The LISTEN connection usually comes up in milliseconds; a database down at start-up does not
     // hold the node (POSTs are then notified locally, see NotificationBus).
     private static readonly TimeSpan FirstListenTimeout = TimeSpan.FromSeconds(5);

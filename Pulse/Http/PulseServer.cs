@@ -84,6 +84,12 @@ internal sealed partial class PulseServer : IAsyncDisposable
         // outlast the drain window plus the close handshakes (5 s of margin).
         builder.WebHost.UseShutdownTimeout(drainWindow + ShutdownMargin);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drainWindow + ShutdownMargin);
+        // A join storm (DESIGN §10: 19,000 in 10 s) arrives at ~1,900 connections/s; Kestrel's default
+        // accept backlog of 512 overflowed during a pause of a few hundred ms, and the kernel dropped
+        // SYNs that clients retried only after the 1 s initial retransmission timeout (measured: p99
+        // 1.3-1.7 s in half the storms, TcpExtListenOverflows +829). 4,096 (Linux's default somaxconn,
+        // which caps it) absorbs a 2 s pause at that rate, for ~4,096 × a few hundred bytes of kernel memory.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(socket => socket.Backlog = ListenBacklog);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
