@@ -46,6 +46,9 @@ xunit_line=$(grep -E "^(Passed|Failed)!" "$work/xunit.log" | tail -n1)
 step "JavaScript: official phoenix client and headless Chromium, against dist/pulse"
 scripts/js-tests.sh "$work/js"
 
+step "load scenarios, smoke pass against dist/pulse (correctness only, never speed)"
+scripts/load-smoke.sh "$work/load"
+
 echo
 echo "xunit: $xunit_line"
 echo "all test suites passed"
