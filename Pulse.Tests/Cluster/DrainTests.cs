@@ -37,9 +37,10 @@ public sealed class DrainTests(TestDatabase database, ITestOutputHelper output) 
             Assert.True(closes[^1] <= 2500, $"last close {closes[^1]:F0} ms after SIGTERM");
             Assert.True(elapsed < TimeSpan.FromSeconds(3), $"exited {elapsed.TotalMilliseconds:F0} ms after SIGTERM");
 
-            // Batches, not a trickle of one and not all at once: no 100 ms slice holds more than a few batches.
-            int busiest = closes.GroupBy(ms => (int)(ms / 100)).Max(g => g.Count());
-            Assert.True(busiest <= 40, $"{busiest} closes in one 100 ms slice");
+            // Batches over the window, not all at once: the closes fall into many 100 ms slices. (A late
+            // timer makes the drain catch up with a bigger batch, by design, so a slice's size is not a property.)
+            int slices = closes.Select(ms => (int)(ms / 100)).Distinct().Count();
+            Assert.True(slices >= 8, $"closes fell into only {slices} 100 ms slices");
         }
         finally
         {
