@@ -9,6 +9,8 @@ namespace Pulse.Tests.Broadcasting;
 /// SnapshotService's versioning against the real query: a reader never caches a version nobody
 /// broadcasts, versions survive Forget, and ids that fail leave nothing behind.
 /// </summary>
+// Serial: it counts computations with the process-wide PulseMetrics counter, which parallel classes also move.
+[Collection(Pulse.Tests.Pipeline.SerialPipeline.Name)]
 public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);

@@ -13,6 +13,10 @@ namespace Pulse.Http;
 /// </summary>
 internal sealed class DashboardEndpoints(EmbeddedAssets assets, EventStore events, ISnapshotProvider snapshots, TimeProvider timeProvider)
 {
+    // Decoded once: a page request only fills placeholders.
+    private readonly string _eventPage = Template(assets, "event.html");
+    private readonly string _indexPage = Template(assets, "index.html");
+
     public async Task HandleAsync(HttpContext context, string path)
     {
         if (path == "/")
@@ -26,7 +30,7 @@ internal sealed class DashboardEndpoints(EmbeddedAssets assets, EventStore event
             && await snapshots.GetAsync(id, context.RequestAborted) is { } snapshot)
         {
             var name = WebUtility.HtmlEncode(snapshot.Name);
-            var page = Template("event.html")
+            var page = _eventPage
                 .Replace("{{EVENT_ID}}", id.ToString("D"), StringComparison.Ordinal)
                 .Replace("{{EVENT_NAME}}", name, StringComparison.Ordinal);
             await HtmlAsync(context, 200, page);
@@ -56,10 +60,10 @@ internal sealed class DashboardEndpoints(EmbeddedAssets assets, EventStore event
             rows.Append(CultureInfo.InvariantCulture, $"<li class=\"event-row\" data-status=\"{(live ? "live" : "upcoming")}\"><a href=\"/events/{e.Id:D}\"><span class=\"event-name\">{WebUtility.HtmlEncode(e.Name)}</span><span class=\"event-status\">{(live ? "Live" : "Upcoming")}</span><time class=\"event-when\" datetime=\"{start}\" data-local>{e.StartAt.ToUniversalTime():yyyy'-'MM'-'dd HH':'mm} UTC</time></a></li>");
         }
 
-        return Template("index.html").Replace("{{EVENTS}}", rows.Length == 0 ? "<li class=\"event-empty\">No current or upcoming battles.</li>" : rows.ToString(), StringComparison.Ordinal);
+        return _indexPage.Replace("{{EVENTS}}", rows.Length == 0 ? "<li class=\"event-empty\">No current or upcoming battles.</li>" : rows.ToString(), StringComparison.Ordinal);
     }
 
-    private string Template(string name) => assets.GetText(name) ?? throw new InvalidOperationException($"embedded {name} missing: the dashboard was not built");
+    private static string Template(EmbeddedAssets assets, string name) => assets.GetText(name) ?? throw new InvalidOperationException($"embedded {name} missing: the dashboard was not built");
 
     private static Task HtmlAsync(HttpContext context, int status, string html)
     {
