@@ -10,6 +10,7 @@ public sealed class TickerEventStateTests
         var state = new TickerEventState();
         state.TryMarkDirty("n1");
         Assert.True(state.TryClaim(window: 1));
+        Assert.Equal("n1", state.TakePending());
         Assert.False(state.Complete());
 
         state.TryMarkDirty("n2");
@@ -24,12 +25,103 @@ public sealed class TickerEventStateTests
         var state = new TickerEventState();
         state.TryMarkDirty("n1");
         state.TryClaim(window: 1);
+        state.TakePending();
 
         state.TryMarkDirty("n2");
 
         Assert.False(state.TryClaim(window: 2));
         Assert.True(state.Complete());
-        Assert.Equal("n2", state.LatestName);
+        Assert.Equal("n2", state.PendingName);
+    }
+
+    [Fact]
+    public void TakePending_NamedThenUnnamedMarkWhileClaimed_TakesNameAndClearsDirty()
+    {
+        var state = new TickerEventState();
+        state.TryMarkDirty("goal");
+        state.TryClaim(window: 1);
+
+        state.TryMarkDirty(null); // a minute's turn while the claim waits for a slot
+
+        Assert.Equal("goal", state.TakePending());
+        Assert.Null(state.PendingName);
+        Assert.False(state.Complete()); // the unnamed mark was coalesced into this computation
+    }
+
+    [Fact]
+    public void TakePending_OnlyUnnamedMarks_Update()
+    {
+        var state = new TickerEventState();
+        state.TryMarkDirty(null);
+        state.TryClaim(window: 1);
+
+        Assert.Equal(Notification.DatabaseEventName, state.TakePending());
+    }
+
+    [Fact]
+    public void TakePending_UnnamedClaimThenNamedMarkBeforeTake_TakesName()
+    {
+        var state = new TickerEventState();
+        state.TryMarkDirty(null);
+        state.TryClaim(window: 1);
+
+        state.TryMarkDirty("goal"); // a POST while the refresh's claim waits for a slot
+
+        Assert.Equal("goal", state.TakePending());
+        Assert.False(state.Complete());
+    }
+
+    [Fact]
+    public void TakePending_NamedMarkAfterTake_LeftForTheNextComputation()
+    {
+        var state = new TickerEventState();
+        state.TryMarkDirty("n1");
+        state.TryClaim(window: 1);
+        Assert.Equal("n1", state.TakePending());
+
+        state.TryMarkDirty("n2");
+        state.TryMarkDirty(null);
+
+        Assert.True(state.Complete());
+        Assert.True(state.TryClaim(window: 2));
+        Assert.Equal("n2", state.TakePending());
+        Assert.Null(state.PendingName);
+    }
+
+    [Fact]
+    public void TakePending_AfterANamedComputation_NextUnnamedIsUpdate()
+    {
+        var state = new TickerEventState();
+        state.TryMarkDirty("goal");
+        state.TryClaim(window: 1);
+        state.TakePending();
+        state.Complete();
+
+        state.TryMarkDirty(null);
+        state.TryClaim(window: 2);
+
+        Assert.Equal(Notification.DatabaseEventName, state.TakePending());
+    }
+
+    [Fact]
+    public void KeepDirty_FailedNamedComputation_NameRestoredUnlessNewerPending()
+    {
+        var state = new TickerEventState();
+        state.TryMarkDirty("goal");
+        state.TryClaim(window: 1);
+        string taken = state.TakePending();
+        state.TryMarkDirty(null); // a minute's turn during the failed computation
+
+        state.KeepDirty(taken);
+        Assert.True(state.Complete());
+        Assert.Equal("goal", state.PendingName);
+
+        state.TryClaim(window: 2);
+        taken = state.TakePending();
+        state.TryMarkDirty("red card");
+        state.KeepDirty(taken);
+
+        Assert.Equal("red card", state.PendingName);
     }
 
     [Fact]
@@ -39,6 +131,8 @@ public sealed class TickerEventStateTests
         state.TryMarkDirty("n1");
         Assert.False(state.TryMarkRemoved(window: 1000, idleWindows: 120)); // dirty
         state.TryClaim(window: 1);
+        Assert.False(state.TryMarkRemoved(window: 1000, idleWindows: 120)); // claimed
+        state.TakePending();
         Assert.False(state.TryMarkRemoved(window: 1000, idleWindows: 120)); // running
         state.Complete();
 
@@ -52,6 +146,7 @@ public sealed class TickerEventStateTests
         var state = new TickerEventState();
         state.TryMarkDirty("n1");
         state.TryClaim(window: 1);
+        state.TakePending();
         state.Complete();
         Assert.True(state.TryMarkRemoved(window: 200, idleWindows: 120));
 

@@ -191,6 +191,7 @@ public sealed class TickerTests : IAsyncDisposable
         var removed = new TickerEventState();
         removed.TryMarkDirty("old");
         removed.TryClaim(window: -5);
+        removed.TakePending();
         removed.Complete();
         Assert.True(removed.TryMarkRemoved(window: 0, idleWindows: 1));
         _ticker.States[EventA] = removed;
@@ -212,6 +213,70 @@ public sealed class TickerTests : IAsyncDisposable
         Tick();
 
         Assert.Equal(["n1", "n2", Notification.DatabaseEventName], _compute.Calls.Select(c => c.EventName));
+    }
+
+    [Fact]
+    public async Task Notify_NamedThenMinuteRefreshBeforeSlotFrees_BroadcastsPostedName()
+    {
+        // One slot, held by event B: A is claimed at once but waits for the slot.
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute.ComputeAsync, _logger);
+        var holdB = new TaskCompletionSource();
+        _compute.Behavior = (call, _) => call.EventId == EventB ? holdB.Task : Task.CompletedTask;
+        ticker.Notify(new Notification(EventB, "b"));
+        ticker.Notify(new Notification(EventA, "goal"));
+
+        ticker.MarkDirty(EventA); // what MinuteRefresh does at a minute's turn, while A still waits
+        Assert.Empty(_compute.For(EventA));
+        holdB.SetResult();
+        await _compute.WaitForCallsAsync(2);
+        _time.Advance(Window);
+        ticker.OnTick();
+        _time.Advance(Window);
+        ticker.OnTick();
+
+        // The refresh was coalesced into the computation that had not read yet: one broadcast, named.
+        Assert.Equal(["goal"], _compute.For(EventA).Select(c => c.EventName));
+    }
+
+    [Fact]
+    public async Task MinuteRefreshThenNotifyBeforeSlotFrees_BroadcastsPostedName()
+    {
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute.ComputeAsync, _logger);
+        var holdB = new TaskCompletionSource();
+        _compute.Behavior = (call, _) => call.EventId == EventB ? holdB.Task : Task.CompletedTask;
+        ticker.Notify(new Notification(EventB, "b"));
+        ticker.MarkDirty(EventA); // the minute's turn claims A; it waits for the slot
+
+        ticker.Notify(new Notification(EventA, "goal")); // a POST before A has read anything
+        holdB.SetResult();
+        await _compute.WaitForCallsAsync(2);
+        _time.Advance(Window);
+        ticker.OnTick();
+
+        Assert.Equal(["goal"], _compute.For(EventA).Select(c => c.EventName));
+    }
+
+    [Fact]
+    public void MinuteRefreshAlone_BroadcastsUpdate()
+    {
+        _ticker.Notify(new Notification(EventA, "goal"));
+        Tick();
+
+        _ticker.MarkDirty(EventA); // a minute's turn, nothing notified since the named computation
+
+        Assert.Equal(["goal", Notification.DatabaseEventName], _compute.For(EventA).Select(c => c.EventName));
+    }
+
+    [Fact]
+    public void ComputationThrows_MinuteRefreshBeforeRetry_RetryKeepsPostedName()
+    {
+        _compute.Behavior = (_, _) => _compute.Calls.Count == 1 ? Task.FromException(new TimeoutException()) : Task.CompletedTask;
+        _ticker.Notify(new Notification(EventA, "goal"));
+
+        _ticker.MarkDirty(EventA);
+        Tick();
+
+        Assert.Equal(["goal", "goal"], _compute.Calls.Select(c => c.EventName));
     }
 
     [Fact]

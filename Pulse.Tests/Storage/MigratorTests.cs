@@ -30,14 +30,94 @@ public sealed class MigratorTests(TestDatabase database) : IClassFixture<TestDat
     }
 
     [Fact]
-    public async Task Migrate_TriggerOnThenOff_InstallsThenRemovesTrigger()
+    public async Task Migrate_TriggerOnThenOff_StatementTriggersPerOperationThenNone()
     {
-        const string count = "SELECT count(*) FROM pg_trigger WHERE tgname = 'pulse_notify_events' AND NOT tgisinternal";
         await new Migrator(database.DataSource).MigrateAsync(true, CancellationToken.None);
-        Assert.Equal(1L, await database.ScalarAsync<long>(count));
+        try
+        {
+            // tgtype bits (pg_trigger.h): 1 ROW, 2 BEFORE, 4 INSERT, 8 DELETE, 16 UPDATE, 32 TRUNCATE, 64
+            // INSTEAD; one operation bit alone is an AFTER trigger FOR EACH STATEMENT of that operation.
+            Assert.Equal(
+                [
+                    ("pulse_notify_delete", 8, "pulse_old_rows", null),
+                    ("pulse_notify_insert", 4, null, "pulse_new_rows"),
+                    ("pulse_notify_truncate", 32, null, null),
+                    ("pulse_notify_update", 16, "pulse_old_rows", "pulse_new_rows"),
+                ],
+                (await TriggersAsync()).Select(t => (t.Name, t.Type, t.OldTable, t.NewTable)));
+        }
+        finally
+        {
+            await new Migrator(database.DataSource).MigrateAsync(false, CancellationToken.None);
+        }
 
+        Assert.Empty(await TriggersAsync());
+    }
+
+    [Fact]
+    public async Task Migrate_TriggerOnTwice_SecondRunChangesNothing()
+    {
+        await new Migrator(database.DataSource).MigrateAsync(true, CancellationToken.None);
+        try
+        {
+            var first = await TriggersAsync();
+
+            var applied = await new Migrator(database.DataSource).MigrateAsync(true, CancellationToken.None);
+
+            // The same trigger rows (same oids): not dropped and created again, so no lock was taken.
+            Assert.Empty(applied);
+            Assert.Equal(first, await TriggersAsync());
+            Assert.Equal(Migrator.Triggers.Length, first.Count);
+        }
+        finally
+        {
+            await new Migrator(database.DataSource).MigrateAsync(false, CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Migrate_FormerInsertOnlyTriggerPresent_RemovedWhenOnAndWhenOff()
+    {
+        // What `pulse migrate` of earlier versions installed in trigger mode.
+        const string Former = "CREATE TRIGGER pulse_notify_events AFTER INSERT ON uniq_entry_keywords REFERENCING NEW TABLE AS pulse_new_rows FOR EACH STATEMENT EXECUTE FUNCTION pulse_notify_events()";
+        await database.ExecuteAsync(Former);
+        await new Migrator(database.DataSource).MigrateAsync(true, CancellationToken.None);
+        try
+        {
+            Assert.Equal(Migrator.Triggers.Select(t => t.Name).Order(StringComparer.Ordinal), (await TriggersAsync()).Select(t => t.Name));
+        }
+        finally
+        {
+            await new Migrator(database.DataSource).MigrateAsync(false, CancellationToken.None);
+        }
+
+        await database.ExecuteAsync(Former);
         await new Migrator(database.DataSource).MigrateAsync(false, CancellationToken.None);
-        Assert.Equal(0L, await database.ScalarAsync<long>(count));
+        Assert.Empty(await TriggersAsync());
+    }
+
+    [Fact]
+    public async Task Migrate_TriggerOffTwice_NoTrigger()
+    {
+        await new Migrator(database.DataSource).MigrateAsync(false, CancellationToken.None);
+        await new Migrator(database.DataSource).MigrateAsync(false, CancellationToken.None);
+
+        Assert.Empty(await TriggersAsync());
+    }
+
+    /// <summary>Pulse's triggers on the links table, by name: oid, tgtype, transition table names.</summary>
+    private async Task<List<(uint Oid, string Name, int Type, string? OldTable, string? NewTable)>> TriggersAsync()
+    {
+        var triggers = new List<(uint, string, int, string?, string?)>();
+        await using var command = database.DataSource.CreateCommand(
+            "SELECT oid, tgname, tgtype::int, tgoldtable::text, tgnewtable::text FROM pg_trigger WHERE tgrelid = 'uniq_entry_keywords'::regclass AND NOT tgisinternal AND tgname LIKE 'pulse%' ORDER BY tgname");
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            triggers.Add((reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+
+        return triggers;
     }
 }
 

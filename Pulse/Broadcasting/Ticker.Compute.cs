@@ -30,13 +30,17 @@ internal sealed partial class Ticker
     private async Task RunAsync(Guid eventId, TickerEventState state)
     {
         bool dirty;
+        string? name = null;
         try
         {
             await _slots.WaitAsync(_stopping.Token);
             try
             {
-                // Read after the claim cleared the flag: a later name comes with a new flag.
-                await _compute(eventId, state.LatestName, _stopping.Token);
+                // Taken with the slot, right before the read, not at the claim: whatever marked the event
+                // while it waited (a POST, a minute's turn) is coalesced into this computation, and the
+                // name is the latest notification's (TickerEventState remarks, DESIGN §7).
+                name = state.TakePending();
+                await _compute(eventId, name, _stopping.Token);
             }
             finally
             {
@@ -50,11 +54,11 @@ internal sealed partial class Ticker
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
-            state.KeepDirty();
+            state.KeepDirty(name);
         }
         catch (Exception exception)
         {
-            state.KeepDirty();
+            state.KeepDirty(name);
             ReportFailure(eventId, exception);
         }
         finally

@@ -22,6 +22,11 @@ namespace Pulse.Broadcasting;
 /// computation reads the database, a notification that lands during it sets the flag again and
 /// causes one more computation: the last notification is never lost. A channel of notifications
 /// would add a hop and buffer what the flag already says.</para>
+/// <para><b>Names.</b> The flag and the name are taken together once the computation holds its slot,
+/// right before it reads (<see cref="TickerEventState.TakePending"/>), not when it is claimed: a
+/// notification that arrives while a claimed event waits for a slot is coalesced into that
+/// computation, name included, and an unnamed mark meanwhile (<see cref="MarkDirty"/> from a minute's
+/// turn) cannot turn a POSTed name into <c>"update"</c> (DESIGN §7).</para>
 /// <para><b>Edges.</b> Leading: a notification for an idle event not computed in the current window
 /// starts the computation from <see cref="Notify"/> itself. Trailing: notifications during the
 /// window or during the computation leave the flag set; the next tick (or the end of a computation
@@ -117,7 +122,7 @@ internal sealed partial class Ticker : IAsyncDisposable
     /// <summary>
     /// Marks one event dirty without a notification, e.g. when a watched event's minute turns (a new
     /// zero point). <paramref name="eventName"/> <c>null</c> keeps a pending notification's name, else
-    /// <c>"update"</c>.
+    /// the computation broadcasts <c>"update"</c>.
     /// </summary>
     public void MarkDirty(Guid eventId, string? eventName = null)
     {

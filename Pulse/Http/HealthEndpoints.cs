@@ -1,4 +1,5 @@
-using Npgsql;
+using Microsoft.Extensions.Logging;
+using Pulse.Broadcasting;
 
 namespace Pulse.Http;
 
@@ -6,16 +7,30 @@ namespace Pulse.Http;
 /// <c>/healthz</c> (the process serves) and <c>/readyz</c> (the database answers and, when given, the
 /// node hears other nodes: <paramref name="notReady"/> returns the reason it does not, or null).
 /// </summary>
-internal sealed class HealthEndpoints(NpgsqlDataSource dataSource, Func<string?>? notReady = null)
+/// <remarks>
+/// The 503's reason is one of a few fixed sentences: <c>/readyz</c> needs no key, and Npgsql's
+/// message names the database host, port and user. The exception goes to the log, one line per
+/// <see cref="LogLimiter.DefaultInterval"/> while the outage lasts (a load balancer probes every
+/// node every few seconds).
+/// </remarks>
+internal sealed class HealthEndpoints(Npgsql.NpgsqlDataSource dataSource, ILogger logger, TimeProvider timeProvider, Func<string?>? notReady = null)
 {
+    /// <summary>The reason when the database refused or failed the probe.</summary>
+    internal const string DatabaseUnavailable = "database unavailable";
+
     // A readiness probe must answer quickly even when the database hangs.
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(2);
+
+    private static readonly string DatabaseSlow = $"database did not answer within {ReadyTimeout.TotalSeconds:0} s";
+
+    private readonly LogLimiter _failureLog = new(timeProvider, LogLimiter.DefaultInterval);
 
     public static Task LiveAsync(HttpContext context) =>
         HttpResults.JsonAsync(context, StatusCodes.Status200OK, new StatusBody("ok"), PulseJsonContext.Default.StatusBody);
 
     public async Task ReadyAsync(HttpContext context)
     {
+        // Wall-clock on purpose: it guards a real socket, whatever clock the pipeline runs on.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         timeout.CancelAfter(ReadyTimeout);
         try
@@ -23,13 +38,20 @@ internal sealed class HealthEndpoints(NpgsqlDataSource dataSource, Func<string?>
             await using var command = dataSource.CreateCommand("SELECT 1");
             await command.ExecuteScalarAsync(timeout.Token);
         }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
-            var reason = e is OperationCanceledException ? $"database did not answer within {ReadyTimeout.TotalSeconds:0} s" : "database unavailable: " + e.Message.ReplaceLineEndings(" ");
+            // Any failure of the probe means "not ready", a driver or TLS misconfiguration included.
+            var reason = timeout.IsCancellationRequested ? DatabaseSlow : DatabaseUnavailable;
+            if (_failureLog.ShouldLog(out long suppressed))
+            {
+                logger.NotReady(reason, suppressed, e);
+            }
+
             await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, reason);
             return;
         }
 
+        _failureLog.Recovered(out _);
         if (notReady?.Invoke() is { } why)
         {
             await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, why);

@@ -107,9 +107,11 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var app = builder.Build();
         var router = new Router(
             new EventsEndpoints(snapshots, store, known, bus, options.Http.MaxBodyBytes),
-            new HealthEndpoints(dataSource, () => bus.IsListening ? null : "not listening for notifications of other nodes (reconnecting to the database)"),
+            new HealthEndpoints(dataSource, loggers.CreateLogger<HealthEndpoints>(), timeProvider, () => bus.IsListening ? null : "not listening for notifications of other nodes (reconnecting to the database)"),
             new DashboardEndpoints(new EmbeddedAssets(), store, snapshots, timeProvider),
-            new ApiKeyAuthentication(keys));
+            new ApiKeyAuthentication(keys),
+            loggers.CreateLogger<Router>(),
+            timeProvider);
         app.Run(router.HandleAsync);
         return new PulseServer(app, loggers, dataSource, keys, snapshots, hub, ticker, minutes, bus, drain, drainWindow);
     }

@@ -1,24 +1,71 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Pulse.Broadcasting;
+
 namespace Pulse.Http;
 
 /// <summary>
 /// The whole route table of DESIGN §6 in one switch: a handful of fixed routes need no routing
 /// framework, and a switch on path segments costs nothing per request.
 /// </summary>
-internal sealed class Router(EventsEndpoints events, HealthEndpoints health, DashboardEndpoints dashboard, ApiKeyAuthentication auth)
+/// <remarks>
+/// Failures of a handler end here: a JSON error with a fixed sentence (DESIGN §6: no database or
+/// exception text in a response; Npgsql's messages name the database host, port and user, and most
+/// routes need no key), the exception in the log. The log is rate-limited per kind
+/// (<see cref="LogLimiter"/>): during an outage every request fails the same way, and a client
+/// retrying in a loop must not write a stack trace per request.
+/// </remarks>
+internal sealed class Router(EventsEndpoints events, HealthEndpoints health, DashboardEndpoints dashboard, ApiKeyAuthentication auth, ILogger logger, TimeProvider timeProvider)
 {
+    /// <summary>The error of a request that needed the database while it failed.</summary>
+    internal const string DatabaseUnavailable = "database unavailable, try again later";
+
+    /// <summary>The error of a request whose handler failed otherwise.</summary>
+    internal const string InternalError = "internal error";
+
+    private readonly LogLimiter _databaseLog = new(timeProvider, LogLimiter.DefaultInterval);
+    private readonly LogLimiter _handlerLog = new(timeProvider, LogLimiter.DefaultInterval);
+
     public async Task HandleAsync(HttpContext context)
     {
         try
         {
             await RouteAsync(context);
         }
-        catch (Npgsql.NpgsqlException e) when (!context.Response.HasStarted)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The database is down or too slow (key refresh, list, view model): a JSON 503 the
-            // client can act on, not Kestrel's empty 500 (DESIGN §6: every error is JSON).
-            await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "database unavailable: " + e.Message.ReplaceLineEndings(" "));
+            // The client went away: nobody reads an answer.
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            // Kestrel's verdict on the request body (cut short, bad chunking): the client's fault, not a failure.
+            await HttpResults.ErrorAsync(context, e.StatusCode, "malformed request");
+        }
+        catch (Exception e) when (!context.Response.HasStarted && IsDatabase(e))
+        {
+            // The database is down or too slow (key refresh, list, view model): a JSON 503 the client can
+            // act on, not Kestrel's empty 500.
+            if (_databaseLog.ShouldLog(out long suppressed))
+            {
+                logger.DatabaseFailed(context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
+            }
+
+            await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, DatabaseUnavailable);
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            // Also keeps the host's developer exception page (stack traces) out of reach in every environment.
+            if (_handlerLog.ShouldLog(out long suppressed))
+            {
+                logger.HandlerFailed(context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
+            }
+
+            await HttpResults.ErrorAsync(context, StatusCodes.Status500InternalServerError, InternalError);
         }
     }
+
+    private static bool IsDatabase(Exception e) => e is NpgsqlException or TimeoutException or SocketException;
 
     private async Task RouteAsync(HttpContext context)
     {

@@ -10,6 +10,22 @@ namespace Pulse.Storage;
 /// </summary>
 internal sealed class Migrator(NpgsqlDataSource dataSource)
 {
+    /// <summary>
+    /// Trigger mode (DESIGN §9, <c>004_notify_trigger_all_ops.sql</c>): one statement-level trigger per
+    /// operation on <c>uniq_entry_keywords</c>, since PostgreSQL accepts transition tables only on a
+    /// trigger of one event. Name, then the clause between <c>CREATE TRIGGER name</c> and <c>EXECUTE</c>.
+    /// </summary>
+    internal static readonly (string Name, string When)[] Triggers =
+    [
+        ("pulse_notify_insert", "AFTER INSERT ON uniq_entry_keywords REFERENCING NEW TABLE AS pulse_new_rows FOR EACH STATEMENT"),
+        ("pulse_notify_update", "AFTER UPDATE ON uniq_entry_keywords REFERENCING OLD TABLE AS pulse_old_rows NEW TABLE AS pulse_new_rows FOR EACH STATEMENT"),
+        ("pulse_notify_delete", "AFTER DELETE ON uniq_entry_keywords REFERENCING OLD TABLE AS pulse_old_rows FOR EACH STATEMENT"),
+        ("pulse_notify_truncate", "AFTER TRUNCATE ON uniq_entry_keywords FOR EACH STATEMENT"),
+    ];
+
+    /// <summary>The INSERT-only trigger of earlier versions (function of <c>002</c>): removed in either mode.</summary>
+    internal const string FormerTrigger = "pulse_notify_events";
+
     // Any constant shared by all Pulse nodes; "pulse" in ASCII.
     private const long AdvisoryLockKey = 0x70_75_6c_73_65;
     private const string ResourcePrefix = "Pulse.Migrations.";
@@ -51,19 +67,46 @@ internal sealed class Migrator(NpgsqlDataSource dataSource)
             now.Add(version);
         }
 
-        // Trigger mode follows the configuration on every run (DESIGN §9): installed when on, removed when off.
-        await ExecuteAsync(connection, transaction, "DROP TRIGGER IF EXISTS pulse_notify_events ON uniq_entry_keywords", cancellationToken);
-        if (databaseTrigger)
-        {
-            await ExecuteAsync(
-                connection,
-                transaction,
-                "CREATE TRIGGER pulse_notify_events AFTER INSERT ON uniq_entry_keywords REFERENCING NEW TABLE AS pulse_new_rows FOR EACH STATEMENT EXECUTE FUNCTION pulse_notify_events()",
-                cancellationToken);
-        }
-
+        await ApplyTriggerModeAsync(connection, transaction, databaseTrigger, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return now;
+    }
+
+    /// <summary>
+    /// Makes the triggers match the setting on every run: all of <see cref="Triggers"/> when on, none
+    /// when off, <see cref="FormerTrigger"/> never. Only what differs is created or dropped, so a run that
+    /// changes nothing takes no lock on <c>uniq_entry_keywords</c> (DROP TRIGGER takes an ACCESS
+    /// EXCLUSIVE one, which would stall the writers and Pulse's own reads behind any long statement).
+    /// </summary>
+    private static async Task ApplyTriggerModeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, bool databaseTrigger, CancellationToken cancellationToken)
+    {
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        await using (var select = new NpgsqlCommand("SELECT tgname FROM pg_trigger WHERE tgrelid = 'uniq_entry_keywords'::regclass AND NOT tgisinternal", connection, transaction))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                present.Add(reader.GetString(0));
+            }
+        }
+
+        // Names are the constants above, never input: identifiers cannot be parameters.
+        if (present.Contains(FormerTrigger))
+        {
+            await ExecuteAsync(connection, transaction, $"DROP TRIGGER {FormerTrigger} ON uniq_entry_keywords", cancellationToken);
+        }
+
+        foreach (var (name, when) in Triggers)
+        {
+            if (databaseTrigger && !present.Contains(name))
+            {
+                await ExecuteAsync(connection, transaction, $"CREATE TRIGGER {name} {when} EXECUTE FUNCTION pulse_notify_link_changes()", cancellationToken);
+            }
+            else if (!databaseTrigger && present.Contains(name))
+            {
+                await ExecuteAsync(connection, transaction, $"DROP TRIGGER {name} ON uniq_entry_keywords", cancellationToken);
+            }
+        }
     }
 
     /// <summary>The embedded scripts, ordered by version (the file name without <c>.sql</c>).</summary>
