@@ -55,9 +55,24 @@ local   all all                trust
 hostssl all all 127.0.0.1/32   scram-sha-256
 hostssl all all ::1/128        scram-sha-256
 HBA
+  # In postgresql.conf, not on pg_ctl's command line: a test that stops the server starts it again
+  # with a plain `pg_ctl -D DIR/data -l DIR/postgres.log start`.
+  cat >> "$dir/data/postgresql.conf" <<CONF
+port = $port
+unix_socket_directories = '$dir'
+listen_addresses = '127.0.0.1'
+max_connections = 100
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+ssl = on
+ssl_cert_file = '$dir/server.crt'
+ssl_key_file = '$dir/server.key'
+hba_file = '$dir/pg_hba.conf'
+password_encryption = scram-sha-256
+CONF
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir/pg_hba.conf"
-  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=100 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key -c hba_file=$dir/pg_hba.conf -c password_encryption=scram-sha-256" start >/dev/null
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 start >/dev/null
   # Administration over the unix socket (trusted); the role's password is stored as a SCRAM verifier.
   as_pg "$bin/psql" -h "$dir" -p "$port" -U pulse -d postgres -v ON_ERROR_STOP=1 -q \
     -c "CREATE ROLE \"$tls_user\" LOGIN PASSWORD '$tls_password'" \
