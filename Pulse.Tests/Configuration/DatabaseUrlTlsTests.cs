@@ -185,16 +185,24 @@ public sealed class DatabaseUrlTlsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("postgres://u@h:0/x", "port '0'")]
-    [InlineData("postgres://u@h:65536/x", "port '65536'")]
-    [InlineData("postgres://u@h:54x/x", "port '54x'")]
-    [InlineData("postgres://u@h:/x", "port ''")]
+    [InlineData("postgres://u@h:0/x", "the port is not a number")]
+    [InlineData("postgres://u@h:65536/x", "the port is not a number")]
+    [InlineData("postgres://u@h:54x/x", "the port is not a number")]
+    [InlineData("postgres://u@h:/x", "the port is not a number")]
     [InlineData("postgres://u@:5432/x", "no valid host")]
-    [InlineData("postgres://u:p/w@h/x", "%2F")]
     [InlineData("postgres://::1/x", "no valid host")]
     [InlineData("postgres://[::1/x", "IPv6")]
     public void UrlForm_BadHostOrPort_RefusedSayingWhich(string url, string expected) =>
         Assert.Contains(expected, Refused(url).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void UrlForm_UnencodedSlashInPassword_RefusedWithoutQuotingThePassword()
+    {
+        // "Xq7Zs/cret" splits at the '/': host "u", "port" "Xq7Zs". The line goes to logs: it must not show it.
+        var e = Refused("postgres://u:Xq7Zs/cret@h/x");
+        Assert.Contains("%2F", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Xq7Zs", e.Message, StringComparison.Ordinal);
+    }
 
     [Theory]
     [InlineData("postgres://u@h:1/x", 1)]

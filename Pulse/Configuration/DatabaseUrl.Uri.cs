@@ -60,7 +60,10 @@ internal static partial class DatabaseUrl
         return builder;
     }
 
-    /// <summary><c>host</c>, <c>host:port</c>, <c>[v6]</c> or <c>[v6]:port</c>; 5432 when no port is given.</summary>
+    /// <summary>
+    /// <c>host</c>, <c>host:port</c>, <c>[v6]</c> or <c>[v6]:port</c>; 5432 when no port is given. The
+    /// errors never quote what they saw: with an unencoded '/' in the password, the "port" is a piece of it.
+    /// </summary>
     private static (string Host, int Port) HostAndPort(string hostPort)
     {
         string host;
@@ -71,7 +74,7 @@ internal static partial class DatabaseUrl
             int close = hostPort.IndexOf(']', StringComparison.Ordinal);
             if (close < 0 || (close + 1 < hostPort.Length && hostPort[close + 1] != ':'))
             {
-                throw new ConfigurationException(Key, $"'{hostPort}' is not a host: an IPv6 address is written [::1]:5432");
+                throw new ConfigurationException(Key, "not a valid host: an IPv6 address is written [::1]:5432");
             }
 
             host = hostPort[1..close];
@@ -86,7 +89,7 @@ internal static partial class DatabaseUrl
 
         if (host.Length == 0 || host.AsSpan().IndexOfAny("/%@ ") >= 0 || (!bracketed && host.Contains(':', StringComparison.Ordinal)))
         {
-            throw new ConfigurationException(Key, $"no valid host in the URL (expected postgres://user:password@host:port/database; percent-encode '@', ':' and '/' in the user and password)");
+            throw new ConfigurationException(Key, "no valid host in the URL (expected postgres://user:password@host:port/database; percent-encode '@', ':' and '/' in the user and password)");
         }
 
         if (port is null)
@@ -96,7 +99,7 @@ internal static partial class DatabaseUrl
 
         return int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number is >= 1 and <= 65535
             ? (host, number)
-            : throw new ConfigurationException(Key, $"port '{port}' is not a number from 1 to 65535 (a '/' or '@' in the user or password must be percent-encoded: %2F, %40)");
+            : throw new ConfigurationException(Key, "the port is not a number from 1 to 65535 (a '/' or '@' in the user or password must be percent-encoded: %2F, %40)");
     }
 
     private static void Apply(NpgsqlConnectionStringBuilder builder, string name, string setting)

@@ -10,7 +10,7 @@ namespace Pulse.Configuration;
 /// </summary>
 /// <remarks>
 /// The URL parameters are libpq's names with libpq's values, so a URL copied from a provider's console
-/// works unchanged: <c>sslmode</c> (disable, allow, prefer, require, verify-ca, verify-full; Npgsql's
+/// works unchanged (but for <c>sslrootcert</c> with a mode below verify-ca, see <see cref="CheckTls"/>): <c>sslmode</c> (disable, allow, prefer, require, verify-ca, verify-full; Npgsql's
 /// default, prefer, when absent), <c>sslrootcert</c> (a PEM file of the CA that signed the server's
 /// certificate), <c>application_name</c>, <c>connect_timeout</c>. Anything else is refused rather than
 /// ignored: a dropped <c>sslrootcert</c> typo would silently weaken the connection.
