@@ -2,6 +2,7 @@ using CommandLine;
 using Npgsql;
 using Pulse.Cli;
 using Pulse.Configuration;
+using Pulse.Storage;
 
 // Exit codes: 0 done, 1 failed at run time (e.g. the database is unreachable), 2 bad usage or configuration.
 if (CliParser.UnknownVerb(args) is { } verb)
@@ -52,8 +53,15 @@ catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections
     Console.Error.WriteLine("pulse: " + e.Message);
     return 1;
 }
+catch (DatabaseUnavailableException e)
+{
+    // Unreachable, or the login refused: one line naming host, port, database and why (Storage/DatabaseFailure.cs).
+    Console.Error.WriteLine("pulse: " + e.Message);
+    return 1;
+}
 catch (NpgsqlException e)
 {
+    // A database error outside the verbs' connection handling (none is known): still one line, never a core dump.
     Console.Error.WriteLine("pulse: database error: " + e.Message.ReplaceLineEndings(" "));
     return 1;
 }

@@ -8,6 +8,7 @@ command -v clang-14 >/dev/null || need+=(clang-14)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql postgresql-contrib)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v openssl >/dev/null || need+=(openssl)   # the TLS PostgreSQL of the tests (postgres.sh start-tls)
 if [ ${#need[@]} -eq 0 ]; then echo "dependencies present"; exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "missing: ${need[*]} — install them with: sudo apt-get install -y ${need[*]}" >&2; exit 1

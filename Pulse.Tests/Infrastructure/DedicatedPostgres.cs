@@ -25,6 +25,9 @@ internal sealed class DedicatedPostgres : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The cluster's folder (<c>data/</c> with pg_hba.conf, <c>postgres.log</c>).</summary>
+    public string Folder => _dir;
+
     public static async Task<DedicatedPostgres> StartNewAsync()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"pulse-pg-own-{Environment.ProcessId}-{Guid.NewGuid():N}");

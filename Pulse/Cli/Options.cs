@@ -13,7 +13,7 @@ internal abstract class CommonOptions
     [Option("config", HelpText = "A JSON configuration file (see pulse.example.json).")]
     public string? Config { get; set; }
 
-    [Option("database-url", HelpText = "PostgreSQL: postgres://user:pass@host:port/db?sslmode=… or an Npgsql keyword string. Env: DATABASE_URL.")]
+    [Option("database-url", HelpText = "PostgreSQL: postgres://user:pass@host:port/db?sslmode=verify-full&sslrootcert=FILE (user and password percent-encoded) or an Npgsql keyword string. Env: DATABASE_URL.")]
     public string? DatabaseUrl { get; set; }
 }
 

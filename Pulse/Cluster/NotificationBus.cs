@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Storage;
 
 namespace Pulse.Cluster;
 
@@ -73,7 +74,7 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
         _publishLog = new LogLimiter(time, LogLimiter.DefaultInterval);
         _listenLog = new LogLimiter(time, LogLimiter.DefaultInterval);
         _payloadLog = new LogLimiter(time, LogLimiter.DefaultInterval);
-        _listenSource = new NpgsqlSlimDataSourceBuilder(ListenConnectionString(options)).Build();
+        _listenSource = PulseDatabase.Build(ListenConnectionString(options));
     }
 
     /// <summary>True while the LISTEN connection is established.</summary>

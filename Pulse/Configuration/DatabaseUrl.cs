@@ -4,10 +4,18 @@ namespace Pulse.Configuration;
 
 /// <summary>
 /// Turns <c>DATABASE_URL</c> into an Npgsql connection string. Accepts the URL form
-/// (<c>postgres://user:pass@host:port/db?sslmode=require</c>, user and password percent-encoded,
-/// as Heroku-style platforms set it) and Npgsql's keyword form (<c>Host=…;Username=…</c>).
+/// (<c>postgres://user:pass@host:port/db?sslmode=verify-full&amp;sslrootcert=/etc/pulse/ca.pem</c>, user,
+/// password and database percent-encoded, as Heroku-style platforms and managed services set it) and
+/// Npgsql's keyword form (<c>Host=…;Username=…;SSL Mode=VerifyFull;Root Certificate=…</c>).
 /// </summary>
-internal static class DatabaseUrl
+/// <remarks>
+/// The URL parameters are libpq's names with libpq's values, so a URL copied from a provider's console
+/// works unchanged (but for <c>sslrootcert</c> with a mode below verify-ca, see <see cref="CheckTls"/>): <c>sslmode</c> (disable, allow, prefer, require, verify-ca, verify-full; Npgsql's
+/// default, prefer, when absent), <c>sslrootcert</c> (a PEM file of the CA that signed the server's
+/// certificate), <c>application_name</c>, <c>connect_timeout</c>. Anything else is refused rather than
+/// ignored: a dropped <c>sslrootcert</c> typo would silently weaken the connection.
+/// </remarks>
+internal static partial class DatabaseUrl
 {
     private const string Key = "Database:Url";
 
@@ -16,6 +24,7 @@ internal static class DatabaseUrl
         var builder = value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
             ? FromUrl(value)
             : FromKeywords(value);
+        CheckTls(builder);
         builder.MaxPoolSize = poolSize;
         builder.CommandTimeout = commandTimeoutSeconds;
 
@@ -33,6 +42,38 @@ internal static class DatabaseUrl
         return builder.ConnectionString;
     }
 
+    /// <summary>Checks common to both forms, on what Npgsql will actually use.</summary>
+    private static void CheckTls(NpgsqlConnectionStringBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.RootCertificate))
+        {
+            return;
+        }
+
+        // Npgsql checks the certificate only with verify-ca and verify-full, while libpq quietly upgrades
+        // require to verify-ca when a root certificate is given: refusing the combination leaves no doubt,
+        // for a URL written for either, whether the server is checked.
+        if (builder.SslMode is not (SslMode.VerifyCA or SslMode.VerifyFull))
+        {
+            throw new ConfigurationException(Key, $"sslrootcert is only used with sslmode=verify-ca or verify-full (got {SslModeName(builder.SslMode)}); without one of them the server's certificate is not checked");
+        }
+
+        if (!File.Exists(builder.RootCertificate))
+        {
+            throw new ConfigurationException(Key, $"sslrootcert '{builder.RootCertificate}' does not exist or is not a readable file");
+        }
+    }
+
+    private static string SslModeName(SslMode mode) => mode switch
+    {
+        SslMode.Disable => "disable",
+        SslMode.Allow => "allow",
+        SslMode.Prefer => "prefer",
+        SslMode.Require => "require",
+        SslMode.VerifyCA => "verify-ca",
+        _ => "verify-full",
+    };
+
     private static NpgsqlConnectionStringBuilder FromKeywords(string value)
     {
         try
@@ -49,62 +90,5 @@ internal static class DatabaseUrl
         {
             throw new ConfigurationException(Key, e.Message.ReplaceLineEndings(" "));
         }
-    }
-
-    private static NpgsqlConnectionStringBuilder FromUrl(string value)
-    {
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
-        {
-            throw new ConfigurationException(Key, "not a valid postgres:// URL");
-        }
-
-        var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host.Trim('[', ']'), Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port };
-        if (uri.UserInfo.Length > 0)
-        {
-            int colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
-            builder.Username = Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
-            if (colon >= 0)
-            {
-                builder.Password = Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]);
-            }
-        }
-
-        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-        if (database.Length > 0)
-        {
-            builder.Database = database;
-        }
-
-        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = pair.IndexOf('=', StringComparison.Ordinal);
-            var name = Uri.UnescapeDataString(eq < 0 ? pair : pair[..eq]);
-            var setting = eq < 0 ? string.Empty : Uri.UnescapeDataString(pair[(eq + 1)..]);
-            switch (name.ToLowerInvariant())
-            {
-                case "sslmode":
-                    builder.SslMode = setting.ToLowerInvariant() switch
-                    {
-                        "disable" => SslMode.Disable,
-                        "allow" => SslMode.Allow,
-                        "prefer" => SslMode.Prefer,
-                        "require" => SslMode.Require,
-                        "verify-ca" => SslMode.VerifyCA,
-                        "verify-full" => SslMode.VerifyFull,
-                        _ => throw new ConfigurationException(Key, $"sslmode '{setting}' is not one of disable, allow, prefer, require, verify-ca, verify-full"),
-                    };
-                    break;
-                case "application_name":
-                    builder.ApplicationName = setting;
-                    break;
-                case "connect_timeout":
-                    builder.Timeout = int.TryParse(setting, out var t) && t > 0 ? t : throw new ConfigurationException(Key, $"connect_timeout '{setting}' is not a positive number");
-                    break;
-                default:
-                    throw new ConfigurationException(Key, $"unknown URL parameter '{name}' (supported: sslmode, application_name, connect_timeout)");
-            }
-        }
-
-        return builder;
     }
 }

@@ -72,6 +72,13 @@ internal static partial class DemoCommand
             Console.Error.WriteLine("pulse demo: " + e.Message);
             return 1;
         }
+        catch (DatabaseUnavailableException e)
+        {
+            // Its own cluster started but does not take the login (e.g. a --data folder kept from an
+            // earlier demo whose pg_hba.conf was changed), or stopped answering.
+            Console.Error.WriteLine("pulse demo: " + e.Message);
+            return 1;
+        }
     }
 
     private static async Task RunAsync(DemoOptions o, PulseOptions options, string bin, CancellationToken stopping)
@@ -84,8 +91,16 @@ internal static partial class DemoCommand
 
         // The demo's own pool stands for the background jobs: a separate client of the database.
         await using var jobs = PulseDatabase.Create(new DatabaseOptions { Url = postgres.Url, PoolSize = 4 });
-        await new Migrator(jobs).MigrateAsync(false, stopping);
-        var seeded = await SeedAsync(jobs, o.Rate, time, stopping);
+        Seeded seeded;
+        try
+        {
+            await new Migrator(jobs).MigrateAsync(false, stopping);
+            seeded = await SeedAsync(jobs, o.Rate, time, stopping);
+        }
+        catch (Exception e) when (DatabaseFailure.Is(e))
+        {
+            throw DatabaseFailure.Describe(jobs.ConnectionString, e);
+        }
 
         await using var server = PulseServer.Create(options, time, Logging);
         try

@@ -137,13 +137,21 @@ internal sealed class ThrowawayPostgres(string binDir, string folder, bool keep,
     private static async Task CreateDatabaseAsync(int port, CancellationToken cancellationToken)
     {
         var builder = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "pulse", Database = "postgres", Pooling = false };
-        await using var connection = new NpgsqlConnection(builder.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'pulse')", connection);
-        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+        try
         {
-            await using var create = new NpgsqlCommand("CREATE DATABASE pulse", connection);
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'pulse')", connection);
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+            {
+                await using var create = new NpgsqlCommand("CREATE DATABASE pulse", connection);
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        catch (Exception e) when (Storage.DatabaseFailure.Is(e))
+        {
+            // The cluster is up but does not take the login, or died right after pg_ctl said it started.
+            throw Storage.DatabaseFailure.Describe(builder.ConnectionString, e);
         }
     }
 
