@@ -92,6 +92,15 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
     /// <summary>Reads that failed.</summary>
     internal long FailedReads { get; private set; }
 
+    /// <summary>Completes when the reads started so far (the running one and the one queued) are done; for tests.</summary>
+    internal Task WhenIdle()
+    {
+        lock (_sync)
+        {
+            return _loop;
+        }
+    }
+
     /// <inheritdoc />
     public void Invalidate()
     {
@@ -128,6 +137,12 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
             {
                 // Someone already asked for a read that starts after this miss: waiting for it is free.
                 read = _queued.Done.Task;
+            }
+            else if (_running is not null && _failures > 0)
+            {
+                // The database was down at the last read: the running one is the retry; queueing another
+                // behind it would double every retry during an outage.
+                read = _running.Done.Task;
             }
             else if (!BackingOffLocked(now) && (_lastMiss == long.MinValue || _time.GetElapsedTime(_lastMiss, now) >= MissInterval))
             {
