@@ -127,6 +127,32 @@ public sealed class TableCopyTests : IAsyncDisposable
         Assert.True(await _copy.MissAsync(CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData(false, 2)]
+    [InlineData(true, 3)]
+    public async Task Read_FailsWithAnotherQueued_QueuedRunsOnlyWhenAskedByInvalidate(bool invalidateWhileRunning, int reads)
+    {
+        Assert.True(await _copy.LoadAsync());
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _table.Failing = true;
+        _table.Hold();
+        _copy.Invalidate();
+        await _table.WaitStartedAsync(2);
+
+        // A miss queues a read behind the running one (the database was fine at the last read).
+        var miss = _copy.MissAsync(CancellationToken.None).AsTask();
+        if (invalidateWhileRunning)
+        {
+            _copy.Invalidate();
+        }
+
+        _table.Release();
+        Assert.False(await miss);
+        await _copy.WhenIdle();
+        Assert.Equal(reads, _table.Calls);
+        Assert.Equal("v1", _copy.Current);
+    }
+
     [Fact]
     public async Task MissAsync_NeverRead_UntrustedAndNoCopy()
     {

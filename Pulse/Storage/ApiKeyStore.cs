@@ -60,6 +60,9 @@ internal sealed class ApiKeyStore : ICatalog, IAsyncDisposable
     /// <summary>The copy and its counters; for tests.</summary>
     internal TableCopy<HashSet<Digest>> Copy => _copy;
 
+    /// <summary>Keys remembered with their digest; for tests of its bound.</summary>
+    internal int RememberedCount => _remembered.Count;
+
     /// <summary>Creates a key, stores its hash and returns the key (base64url, 43 characters).</summary>
     public static async Task<string> CreateAsync(NpgsqlDataSource dataSource, string name, CancellationToken cancellationToken)
     {

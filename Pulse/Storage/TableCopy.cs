@@ -24,7 +24,8 @@ namespace Pulse.Storage;
 /// for a read that started after it asked, which sees every commit before the ask.</para>
 /// <para><b>Failures.</b> A failed read leaves the copy as it was: what a node knew before an outage
 /// keeps working through it. Reads of kinds (2) and (3) then back off (1 s doubling to 8 s), so a down
-/// database sees a few attempts, not one per request. The first failure of a streak is logged with its
+/// database sees a few attempts, not one per request; a read queued by them behind a read that failed
+/// is not run (its waiters get the failure). The first failure of a streak is logged with its
 /// exception, the recovery with the number of failed reads: two lines per outage. A miss never waits
 /// longer than <see cref="MissWait"/> for a read (a database that hangs instead of refusing).</para>
 /// <para><b>Thread safety.</b> All members may be called concurrently. <see cref="Current"/> is an
@@ -52,9 +53,11 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
     private readonly CancellationTokenSource _stopping = new();
     private volatile T? _current;
 
-    // Under _sync: the read running and the one queued behind it (null: none).
+    // Under _sync: the read running and the one queued behind it (null: none); whether the queued one
+    // was asked for by Invalidate (the database answers: run it even after a failure).
     private Read? _running;
     private Read? _queued;
+    private bool _queuedByInvalidate;
     private Task _loop = Task.CompletedTask;
 
     // Under _sync: when the last read started, when a miss last asked for one, the failure streak.
@@ -107,6 +110,7 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
         lock (_sync)
         {
             _ = RequestLocked(_time.GetTimestamp());
+            _queuedByInvalidate |= _queued is not null;
         }
     }
 
@@ -243,24 +247,41 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
     {
         while (true)
         {
-            read.Done.TrySetResult(await ReadOnceAsync());
+            bool succeeded = await ReadOnceAsync();
+            Read? next;
+            Read? dropped = null;
             lock (_sync)
             {
-                if (_queued is null || _stopping.IsCancellationRequested)
+                next = _queued;
+                _queued = null;
+
+                // After a failure, a read queued by a miss or the backstop would fail the same way a moment
+                // later: its waiters get the failure now, and only a NOTIFY or LISTEN's return reads again.
+                if (next is not null && (_stopping.IsCancellationRequested || (!succeeded && !_queuedByInvalidate)))
                 {
-                    _queued?.Done.TrySetResult(false);
-                    _queued = null;
-                    _running = null;
-                    return;
+                    dropped = next;
+                    next = null;
                 }
 
-                read = _queued;
-                _queued = null;
-                _running = read;
-                _lastStart = _time.GetTimestamp();
-                Reads++;
-                UpdateTouchAfterLocked();
+                _queuedByInvalidate = false;
+                _running = next;
+                if (next is not null)
+                {
+                    _lastStart = _time.GetTimestamp();
+                    Reads++;
+                    UpdateTouchAfterLocked();
+                }
             }
+
+            // Completed after the state above: a waiter that resumes sees this read as over.
+            read.Done.TrySetResult(succeeded);
+            dropped?.Done.TrySetResult(false);
+            if (next is null)
+            {
+                return;
+            }
+
+            read = next;
         }
     }
 
