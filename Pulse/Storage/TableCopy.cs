@@ -89,11 +89,8 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
     /// <summary>The last value read; null until the first read succeeded.</summary>
     public T? Current => _current;
 
-    /// <summary>Reads started (any outcome); for tests and the failure budget.</summary>
+    /// <summary>Reads started (any outcome); for tests.</summary>
     internal long Reads { get; private set; }
-
-    /// <summary>Reads that failed.</summary>
-    internal long FailedReads { get; private set; }
 
     /// <summary>Completes when the reads started so far (the running one and the one queued) are done; for tests.</summary>
     internal Task WhenIdle()
@@ -330,7 +327,6 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
         lock (_sync)
         {
             failures = ++_failures;
-            FailedReads++;
             if (failures == 1)
             {
                 _failingSince = started;
