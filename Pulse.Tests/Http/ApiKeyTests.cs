@@ -64,6 +64,60 @@ public sealed class ApiKeyTests(TestDatabase database) : IClassFixture<TestDatab
     }
 
     [Fact]
+    public async Task Key_RevokedWhileListenConnectionDown_RefusedOnFirstUseAfterReconnect()
+    {
+        await using var server = await TestServer.StartAsync(database);
+        using (var accepted = await server.Client.GetAsync(Path("/v1/events")))
+        {
+            await JsonAsync(accepted, HttpStatusCode.OK);
+        }
+
+        await server.Server.Keys.Copy.WhenIdle();
+        long readsBefore = server.Server.Keys.Copy.Reads;
+
+        // The revocation's NOTIFY goes nowhere while the node reconnects (its first retry waits 50-100 ms).
+        Assert.Equal(1, await database.ScalarAsync<int>("SELECT count(*)::int FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pulse-listen' AND datname = current_database()) t"));
+        await database.ExecuteAsync("UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1", ApiKeyStore.Hash(server.ApiKey));
+
+        // The key is not used meanwhile, so only the reconnect can cause a read (or the NOTIFY, had
+        // LISTEN been back before the commit). A hit on a stale copy would answer 200 and read after.
+        Assert.True(await Pipeline.PipelineKit.EventuallyAsync(() => server.Server.Keys.Copy.Reads > readsBefore, TimeSpan.FromSeconds(10)), "no read of the keys after the LISTEN connection came back");
+        await server.Server.Keys.Copy.WhenIdle();
+        using var refused = await server.Client.GetAsync(Path("/v1/events"));
+        await ErrorAsync(refused, HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Key_RevokedAndItsNotifyLostWhileInUse_RefusedWithinTheBackstopSecond()
+    {
+        await using var server = await TestServer.StartAsync(database);
+
+        // No trigger, no NOTIFY: as when the LISTEN connection is half-dead and nobody knows yet.
+        await database.ExecuteAsync("ALTER TABLE api_keys DISABLE TRIGGER pulse_catalog_api_keys");
+        try
+        {
+            await database.ExecuteAsync("UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1", ApiKeyStore.Hash(server.ApiKey));
+            var clock = Stopwatch.StartNew();
+            HttpStatusCode status;
+            do
+            {
+                using var response = await server.Client.GetAsync(Path("/v1/events"));
+                status = response.StatusCode;
+                await Task.Delay(10);
+            }
+            while (status == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(5));
+
+            // A copy at most a second old starts a re-read at the next hit; one more request may pass meanwhile.
+            Assert.Equal(HttpStatusCode.Unauthorized, status);
+            Assert.True(clock.Elapsed < TableCopy<object>.BackstopInterval + TimeSpan.FromMilliseconds(500), $"took {clock.Elapsed.TotalMilliseconds:F0} ms");
+        }
+        finally
+        {
+            await database.ExecuteAsync("ALTER TABLE api_keys ENABLE TRIGGER pulse_catalog_api_keys");
+        }
+    }
+
+    [Fact]
     public async Task Key_ThousandUnknownKeysWithinASecond_All401AndAtMostOneReadOfTheKeys()
     {
         await using var server = await TestServer.StartAsync(database);
