@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Pulse.Broadcasting;
 using Pulse.Http;
+using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Broadcasting;
@@ -20,7 +22,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     {
         var (eventId, _) = await CreateEndedEventAsync("Gate");
         var published = new List<long>();
-        var service = new SnapshotService(database.DataSource, TimeProvider.System, (_, s) => { lock (published) { published.Add(s.Version); } });
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, (_, s) => { lock (published) { published.Add(s.Version); } });
 
         // The tick's query waits on a lock of the events table while holding the entry's gate.
         await using var locker = await database.DataSource.OpenConnectionAsync();
@@ -53,7 +55,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     {
         var (eventId, keywords) = await CreateEndedEventAsync("Forget");
         var published = new List<long>();
-        var service = new SnapshotService(database.DataSource, TimeProvider.System, (_, s) => { lock (published) { published.Add(s.Version); } });
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, (_, s) => { lock (published) { published.Add(s.Version); } });
         Assert.Equal(1, (await service.GetAsync(eventId, CancellationToken.None))!.Version);
 
         service.Forget(eventId);
@@ -71,7 +73,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     {
         // Port 1 on loopback refuses at once: every computation fails with an NpgsqlException.
         await using var refused = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=2;Pooling=false");
-        var service = new SnapshotService(refused, TimeProvider.System, (_, _) => { });
+        var service = new SnapshotService(refused, new EventCatalog(refused, TimeProvider.System, NullLogger.Instance), TimeProvider.System, 4, (_, _) => { });
         for (int i = 0; i < 20; i++)
         {
             await Assert.ThrowsAnyAsync<Exception>(async () => await service.GetAsync(Guid.NewGuid(), CancellationToken.None));
@@ -83,13 +85,21 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task GetAsync_UnknownIds_LeaveNoEntries()
     {
-        var service = new SnapshotService(database.DataSource, TimeProvider.System, (_, _) => { });
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, (_, _) => { });
         for (int i = 0; i < 20; i++)
         {
             Assert.Null(await service.GetAsync(Guid.NewGuid(), CancellationToken.None));
         }
 
         Assert.Equal(0, service.EntryCount);
+    }
+
+    // Read before the test's own locks and counts, as a server reads it at start-up.
+    private static async Task<EventCatalog> LoadedCatalogAsync(NpgsqlDataSource dataSource)
+    {
+        var catalog = new EventCatalog(dataSource, TimeProvider.System, NullLogger.Instance);
+        Assert.True(await catalog.LoadAsync());
+        return catalog;
     }
 
     private async Task<(Guid EventId, (DateTime Start, Guid Id) Keyword)> CreateEndedEventAsync(string name)

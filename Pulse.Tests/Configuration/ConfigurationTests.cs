@@ -82,7 +82,6 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("Database:PoolSize", 1, 1000)]
     [InlineData("Database:CommandTimeoutSeconds", 1, 3600)]
     [InlineData("Http:MaxBodyBytes", 1024, 1L << 30)]
-    [InlineData("Http:EventCacheSeconds", 0, 3600)]
     [InlineData("WebSocket:HeartbeatTimeoutSeconds", 1, 86_400)]
     [InlineData("WebSocket:MaxMessageBytes", 125, 16 << 20)]
     [InlineData("WebSocket:MaxTopicsPerSocket", 1, 10_000)]

@@ -8,19 +8,32 @@ namespace Pulse.Broadcasting;
 /// <summary>
 /// Owns the cached snapshot of every event someone asked about, and the one way to refresh it:
 /// <see cref="ComputeAsync"/> (called by the ticker). Readers never query while a snapshot is
-/// cached; with none cached, concurrent readers share one computation.
+/// cached; with none cached, concurrent readers share one computation. An id the
+/// <see cref="EventCatalog"/> does not know is answered "no such event" without a statement.
 /// </summary>
 /// <remarks>
-/// Thread safety: all members may be called concurrently. Computations of one event are
+/// <para><b>Concurrency bound.</b> Every computation, a tick's or a reader's, takes one of
+/// <c>Broadcast:MaxConcurrentComputations</c> slots for its query (the ticker's own bound then only
+/// orders ticks among themselves), so a burst of cold joins of many events (a reconnect after a deploy)
+/// queues behind the same bound as ticks instead of taking every pooled connection, which NOTIFY, the
+/// key and event catalogs and <c>/readyz</c> need too.</para>
+/// <para><b>Thread safety.</b> All members may be called concurrently. Computations of one event are
 /// serialized by the ticker; every computation also takes the entry's gate, so a reader's
 /// first computation and a tick never interleave their version updates, and broadcasts leave in
 /// version order (published under the gate; a fan-out is offers only, no I/O). An entry leaves the
 /// dictionary only under its gate, marked removed: a caller that waited on a removed entry's gate
-/// starts over with the current one, so one event never has two version sequences at once.
+/// starts over with the current one, so one event never has two version sequences at once.</para>
 /// </remarks>
-internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider timeProvider, Action<string, Snapshot> publish) : ISnapshotProvider
+// SemaphoreSlim only needs disposing once its AvailableWaitHandle was used; it never is here.
+#pragma warning disable CA1001
+internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog catalog, TimeProvider timeProvider, int maxConcurrentComputations, Action<string, Snapshot> publish) : ISnapshotProvider
+#pragma warning restore CA1001
 {
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
+
+    // The computation slots of ticks and readers alike (see the remarks); waited on under an entry's
+    // gate, so one event still never has two computations at once.
+    private readonly SemaphoreSlim _slots = new(maxConcurrentComputations, maxConcurrentComputations);
 
     /// <summary>Entries held (cached, forgotten or being computed); for tests of memory bounds.</summary>
     internal int EntryCount => _entries.Count;
@@ -28,6 +41,13 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
     /// <inheritdoc />
     public async ValueTask<Snapshot?> GetAsync(Guid eventId, CancellationToken cancellationToken)
     {
+        // Asked first, cached or not: a deleted event is not found even while its snapshot is still held,
+        // and an id that is no event leaves no entry behind.
+        if (!await catalog.ExistsAsync(eventId, cancellationToken))
+        {
+            return null;
+        }
+
         var entry = _entries.GetOrAdd(eventId, static _ => new Entry());
         var snapshot = entry.Snapshot;
         if (snapshot is not null)
@@ -158,6 +178,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
 
     private async Task<(Snapshot? Snapshot, bool Changed)> ComputeLockedAsync(Guid eventId, Entry entry, CancellationToken cancellationToken)
     {
+        await _slots.WaitAsync(cancellationToken);
         long started = timeProvider.GetTimestamp();
         ViewModel? model;
         try
@@ -181,6 +202,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, TimeProvider 
         }
         finally
         {
+            _slots.Release();
             Interlocked.Increment(ref PulseMetrics.ComputationsTotal);
             PulseMetrics.ComputationSeconds.Observe(timeProvider.GetElapsedTime(started).TotalSeconds);
         }

@@ -1,5 +1,6 @@
 using Npgsql;
 using Pulse.Broadcasting;
+using Pulse.Storage;
 
 namespace Pulse.Cluster;
 
@@ -39,7 +40,7 @@ internal sealed partial class NotificationBus
             {
                 connection = await _listenSource.OpenConnectionAsync(stopping);
                 connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand("LISTEN " + Channel, connection))
+                await using (var listen = new NpgsqlCommand(ListenSql, connection))
                 {
                     await listen.ExecuteNonQueryAsync(stopping);
                 }
@@ -54,6 +55,13 @@ internal sealed partial class NotificationBus
                 }
 
                 _logger.Listening(Channel, attempt);
+
+                // After LISTEN took effect, as for the events below: a change before it is read now.
+                foreach (var catalog in _catalogs)
+                {
+                    catalog.Invalidate();
+                }
+
                 _firstListen.TrySetResult();
                 if (attempt > 1 || lostAt != 0)
                 {
@@ -175,14 +183,39 @@ internal sealed partial class NotificationBus
         }
     }
 
+    // Both channels in one round trip; fixed identifiers, never input.
+    private const string ListenSql = "LISTEN " + Channel + "; LISTEN " + ICatalog.Channel;
+
     // Raised by Npgsql on the loop's thread, inside WaitAsync or a command on the connection.
     private void OnNotification(object sender, NpgsqlNotificationEventArgs args)
     {
-        if (NotificationPayload.TryParse(args.Payload, out var notification))
+        if (args.Channel == ICatalog.Channel)
+        {
+            OnCatalogChanged(args);
+        }
+        else if (NotificationPayload.TryParse(args.Payload, out var notification))
         {
             _ticker.Notify(notification.Value);
         }
         else if (_payloadLog.ShouldLog(out long suppressed))
+        {
+            _logger.MalformedPayload(args.Channel, args.PID, suppressed);
+        }
+    }
+
+    // The catalogs only start a read in the background: nothing here waits on the database.
+    private void OnCatalogChanged(NpgsqlNotificationEventArgs args)
+    {
+        foreach (var catalog in _catalogs)
+        {
+            if (string.Equals(catalog.Table, args.Payload, StringComparison.Ordinal))
+            {
+                catalog.Invalidate();
+                return;
+            }
+        }
+
+        if (_payloadLog.ShouldLog(out long suppressed))
         {
             _logger.MalformedPayload(args.Channel, args.PID, suppressed);
         }

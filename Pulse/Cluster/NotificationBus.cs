@@ -19,6 +19,9 @@ namespace Pulse.Cluster;
 /// shared pool, never through the LISTEN connection (one command at a time per connection).</para>
 /// <para><b>Lifecycle.</b> <see cref="StartAsync"/> → connected (listening) ⇄ reconnecting, with capped,
 /// jittered exponential backoff (100 ms doubling to 5 s) → <see cref="StopAsync"/>.</para>
+/// <para><b>Catalogs.</b> The same connection LISTENs on <see cref="ICatalog.Channel"/>, where migration
+/// 003's triggers name a changed table (<c>api_keys</c>, <c>events</c>): the matching catalog re-reads it.
+/// Every catalog also re-reads after each LISTEN, the first included, since changes before it were not heard.</para>
 /// <para><b>Invariants.</b> (1) A POST is never lost: when NOTIFY fails, the local ticker is notified
 /// directly (its event stays dirty until a computation succeeds) and the notification is held in
 /// <c>_pending</c> until NOTIFY works again, so other nodes get it too. (2) When this node is not
@@ -48,6 +51,7 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
     private readonly NpgsqlDataSource _listenSource;
     private readonly Ticker _ticker;
     private readonly Func<IEnumerable<Guid>> _watched;
+    private readonly IReadOnlyList<ICatalog> _catalogs;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Guid, string> _pending = new();
@@ -63,12 +67,14 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
     /// <param name="pool">The shared pool, for NOTIFY.</param>
     /// <param name="ticker">Where heard notifications go.</param>
     /// <param name="watched">Events to recompute after a reconnect (watched topics and cached snapshots).</param>
-    public NotificationBus(DatabaseOptions options, NpgsqlDataSource pool, Ticker ticker, Func<IEnumerable<Guid>> watched, TimeProvider time, ILogger logger)
+    /// <param name="catalogs">In-memory copies of tables, told when their table changed or changes may have been missed.</param>
+    public NotificationBus(DatabaseOptions options, NpgsqlDataSource pool, Ticker ticker, Func<IEnumerable<Guid>> watched, IReadOnlyList<ICatalog> catalogs, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _pool = pool;
         _ticker = ticker;
         _watched = watched;
+        _catalogs = catalogs;
         _time = time;
         _logger = logger;
         _publishLog = new LogLimiter(time, LogLimiter.DefaultInterval);

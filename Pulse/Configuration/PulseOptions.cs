@@ -42,9 +42,6 @@ internal sealed class HttpOptions
 {
     /// <summary>Largest accepted request body; larger gets 413. Default 1,048,576.</summary>
     public long MaxBodyBytes { get; set; } = 1_048_576;
-
-    /// <summary>Seconds a cached event list (for POST validation) is trusted before it is re-read. Default 5.</summary>
-    public int EventCacheSeconds { get; set; } = 5;
 }
 
 internal sealed class NotificationOptions

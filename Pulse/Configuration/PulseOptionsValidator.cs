@@ -28,7 +28,6 @@ internal static class PulseOptionsValidator
         }
 
         Range("Http:MaxBodyBytes", o.Http.MaxBodyBytes, 1024, 1L << 30);
-        Range("Http:EventCacheSeconds", o.Http.EventCacheSeconds, 0, 3600);
         Range("WebSocket:HeartbeatTimeoutSeconds", o.WebSocket.HeartbeatTimeoutSeconds, 1, 86_400);
         Range("WebSocket:MaxMessageBytes", o.WebSocket.MaxMessageBytes, 125, 16 << 20);
         Range("WebSocket:MaxTopicsPerSocket", o.WebSocket.MaxTopicsPerSocket, 1, 10_000);

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Primitives;
-using Npgsql;
 using Pulse.Storage;
 
 namespace Pulse.Http;
@@ -10,7 +9,7 @@ namespace Pulse.Http;
 /// </summary>
 internal sealed class ApiKeyAuthentication(ApiKeyStore keys)
 {
-    /// <summary>True when the request carries a valid key; otherwise the 401 has been written.</summary>
+    /// <summary>True when the request carries a valid key; otherwise the 401 (or, database down and key unknown, the 503) has been written.</summary>
     public async ValueTask<bool> AuthorizeAsync(HttpContext context)
     {
         string? key = null;
@@ -31,20 +30,16 @@ internal sealed class ApiKeyAuthentication(ApiKeyStore keys)
             return false;
         }
 
-        bool valid;
-        try
+        var check = await keys.CheckAsync(key, context.RequestAborted);
+        if (check == ApiKeyCheck.Unavailable)
         {
-            valid = await keys.IsValidAsync(key, context.RequestAborted);
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            // A key this node has not seen yet cannot be checked while the database is down; keys it
-            // has seen (all of them, when it started with the database up) still work.
+            // A key this node does not know cannot be checked while the database is down; keys it
+            // knows (all of them, when it started with the database up) still work.
             await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "database unavailable: cannot check this API key now");
             return false;
         }
 
-        if (!valid)
+        if (check != ApiKeyCheck.Valid)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
             await HttpResults.ErrorAsync(context, StatusCodes.Status401Unauthorized, "invalid API key");

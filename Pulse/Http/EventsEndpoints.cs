@@ -7,11 +7,11 @@ using Pulse.Storage;
 namespace Pulse.Http;
 
 /// <summary>The <c>/v1/events</c> routes of DESIGN §6.</summary>
-internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, KnownEvents known, INotificationPublisher publisher, long maxBodyBytes)
+internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, EventCatalog catalog, INotificationPublisher publisher, long maxBodyBytes)
 {
     private const int MaxEventNameLength = 255;
 
-    /// <summary><c>POST /v1/events</c>: validate, check the event exists (cached), hand over, 204.</summary>
+    /// <summary><c>POST /v1/events</c>: validate, check the event exists (in memory: <see cref="EventCatalog"/>), hand over, 204.</summary>
     public async Task PostAsync(HttpContext context)
     {
         if (context.Request.ContentLength > maxBodyBytes)
@@ -42,7 +42,7 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
             return;
         }
 
-        if (!await known.ExistsAsync(eventId, context.RequestAborted))
+        if (!await catalog.ExistsAsync(eventId, context.RequestAborted))
         {
             await HttpResults.ErrorAsync(context, StatusCodes.Status404NotFound, "event not found");
             return;

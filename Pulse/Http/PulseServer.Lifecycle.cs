@@ -23,14 +23,11 @@ internal sealed partial class PulseServer
         _ticker.Start();
         _minutes.Start();
         await _bus.StartAsync(FirstListenTimeout, cancellationToken);
-        try
-        {
-            await _keys.LoadAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
-        {
-            // Best effort: keys are read on first use once the database answers.
-        }
+
+        // Read before the first request, so a node that loses the database later still knows every key
+        // and event. Best effort: a failure is logged, and the copies are read once the database answers
+        // (the LISTEN connection's return re-reads them). Never throws.
+        await Task.WhenAll(_keys.LoadAsync(), _events.LoadAsync()).WaitAsync(cancellationToken);
 
         // ApplicationStopping fires first when the host stops (SIGTERM, SIGINT, StopAsync), before Kestrel
         // unbinds and then waits for the open connections: the drain closes them meanwhile.
@@ -68,7 +65,8 @@ internal sealed partial class PulseServer
         await _minutes.DisposeAsync();
         await _bus.DisposeAsync();
         await _ticker.DisposeAsync();
-        _keys.Dispose();
+        await _keys.DisposeAsync();
+        await _events.DisposeAsync();
         _loggers.Dispose();
         await DataSource.DisposeAsync();
     }

@@ -18,6 +18,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ApiKeyStore _keys;
+    private readonly EventCatalog _events;
     private readonly Ticker _ticker;
     private readonly MinuteRefresh _minutes;
     private readonly ILoggerFactory _loggers;
@@ -25,8 +26,9 @@ internal sealed partial class PulseServer : IAsyncDisposable
     private readonly ShutdownDrain _drain;
     private readonly TimeSpan _drainWindow;
 
-    private PulseServer(WebApplication app, ILoggerFactory loggers, NpgsqlDataSource dataSource, ApiKeyStore keys, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes, NotificationBus bus, ShutdownDrain drain, TimeSpan drainWindow)
+    private PulseServer(WebApplication app, ILoggerFactory loggers, NpgsqlDataSource dataSource, ApiKeyStore keys, EventCatalog events, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes, NotificationBus bus, ShutdownDrain drain, TimeSpan drainWindow)
     {
+        _events = events;
         _loggers = loggers;
         _bus = bus;
         _drain = drain;
@@ -46,6 +48,12 @@ internal sealed partial class PulseServer : IAsyncDisposable
 
     public SnapshotService Snapshots { get; }
 
+    /// <summary>The in-memory event ids (for tests that count its reads).</summary>
+    public EventCatalog Events => _events;
+
+    /// <summary>The in-memory API keys (for tests that count its reads).</summary>
+    public ApiKeyStore Keys => _keys;
+
     /// <summary>The addresses Kestrel bound (with the real port when 0 was asked).</summary>
     public IReadOnlyList<string> Addresses => [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
 
@@ -64,15 +72,16 @@ internal sealed partial class PulseServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         var dataSource = PulseDatabase.Create(options.Database);
-        var keys = new ApiKeyStore(dataSource, timeProvider);
+        var storageLogger = loggers.CreateLogger("Pulse.Storage");
+        var keys = new ApiKeyStore(dataSource, timeProvider, storageLogger);
+        var events = new EventCatalog(dataSource, timeProvider, storageLogger);
         var hub = new Hub(loggers.CreateLogger<Hub>());
-        var snapshots = new SnapshotService(dataSource, timeProvider, (name, snapshot) => hub.Publish(snapshot.Topic, name, snapshot));
+        var snapshots = new SnapshotService(dataSource, events, timeProvider, options.Broadcast.MaxConcurrentComputations, (name, snapshot) => hub.Publish(snapshot.Topic, name, snapshot));
         var ticker = new Ticker(options.Broadcast, timeProvider, (id, name, ct) => snapshots.ComputeAsync(id, name, ct), loggers.CreateLogger<Ticker>());
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
-        var known = new KnownEvents(store, snapshots, timeProvider, TimeSpan.FromSeconds(options.Http.EventCacheSeconds));
         var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>());
-        var bus = new NotificationBus(options.Database, dataSource, ticker, () => WatchedEvents(hub, snapshots), timeProvider, loggers.CreateLogger<NotificationBus>());
+        var bus = new NotificationBus(options.Database, dataSource, ticker, () => WatchedEvents(hub, snapshots), [keys, events], timeProvider, loggers.CreateLogger<NotificationBus>());
 
         // One heartbeat for every listener: it is also the list of open sockets the drain closes.
         var socketLogger = loggers.CreateLogger("Pulse.WebSockets");
@@ -106,14 +115,14 @@ internal sealed partial class PulseServer : IAsyncDisposable
 
         var app = builder.Build();
         var router = new Router(
-            new EventsEndpoints(snapshots, store, known, bus, options.Http.MaxBodyBytes),
+            new EventsEndpoints(snapshots, store, events, bus, options.Http.MaxBodyBytes),
             new HealthEndpoints(dataSource, loggers.CreateLogger<HealthEndpoints>(), timeProvider, () => bus.IsListening ? null : "not listening for notifications of other nodes (reconnecting to the database)"),
             new DashboardEndpoints(new EmbeddedAssets(), store, snapshots, timeProvider),
             new ApiKeyAuthentication(keys),
             loggers.CreateLogger<Router>(),
             timeProvider);
         app.Run(router.HandleAsync);
-        return new PulseServer(app, loggers, dataSource, keys, snapshots, hub, ticker, minutes, bus, drain, drainWindow);
+        return new PulseServer(app, loggers, dataSource, keys, events, snapshots, hub, ticker, minutes, bus, drain, drainWindow);
     }
 
     private static void DefaultLogging(ILoggingBuilder logging)
