@@ -8,8 +8,8 @@ internal static partial class ClusterLog
     [LoggerMessage(6000, LogLevel.Information, "Listening on channel {Channel} (connection {Attempt} of this process)")]
     public static partial void Listening(this ILogger logger, string channel, int attempt);
 
-    [LoggerMessage(6001, LogLevel.Warning, "LISTEN connection failed ({Suppressed} more failures not logged since the last line); retrying in {DelayMs} ms")]
-    public static partial void ListenFailed(this ILogger logger, long suppressed, int delayMs, Exception exception);
+    [LoggerMessage(6001, LogLevel.Warning, "LISTEN connection failed: {Reason} ({Suppressed} more failures not logged since the last line); retrying in {DelayMs} ms")]
+    public static partial void ListenFailed(this ILogger logger, string reason, long suppressed, int delayMs);
 
     [LoggerMessage(6002, LogLevel.Warning, "LISTEN connection lost; notifications may be missed until it is back")]
     public static partial void ListenLost(this ILogger logger, Exception exception);
@@ -17,8 +17,8 @@ internal static partial class ClusterLog
     [LoggerMessage(6003, LogLevel.Information, "LISTEN re-established after {DownMs:F0} ms; recomputing {Count} watched or cached events once")]
     public static partial void RecomputingWatched(this ILogger logger, double downMs, int count);
 
-    [LoggerMessage(6004, LogLevel.Warning, "NOTIFY of event {EventId} failed ({Suppressed} more not logged since the last line); notified this node directly, other nodes once the database answers")]
-    public static partial void PublishFailed(this ILogger logger, Guid eventId, long suppressed, Exception exception);
+    [LoggerMessage(6004, LogLevel.Warning, "NOTIFY of event {EventId} failed: {Reason} ({Suppressed} more not logged since the last line); notified this node directly, other nodes once the database answers")]
+    public static partial void PublishFailed(this ILogger logger, Guid eventId, string reason, long suppressed);
 
     [LoggerMessage(6005, LogLevel.Information, "Sent {Count} notifications held while the database was unreachable")]
     public static partial void PendingPublished(this ILogger logger, int count);

@@ -98,7 +98,7 @@ internal sealed partial class NotificationBus
                     lostAt = lostAt == 0 ? _time.GetTimestamp() : lostAt;
                     if (_listenLog.ShouldLog(out long suppressed))
                     {
-                        _logger.ListenFailed(suppressed, (int)delay.TotalMilliseconds, e);
+                        _logger.ListenFailed(e.Message.ReplaceLineEndings(" "), suppressed, (int)delay.TotalMilliseconds);
                     }
                 }
 

@@ -133,7 +133,7 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
             Hold(notification);
             if (_publishLog.ShouldLog(out long suppressed))
             {
-                _logger.PublishFailed(notification.EventId, suppressed, e);
+                _logger.PublishFailed(notification.EventId, e.Message.ReplaceLineEndings(" "), suppressed);
             }
         }
     }

@@ -52,11 +52,4 @@ internal sealed class EventStore(NpgsqlDataSource dataSource)
 
         return events;
     }
-
-    public async Task<bool> ExistsAsync(Guid id, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM events WHERE id = $1)");
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
 }
