@@ -33,6 +33,7 @@ public sealed class ReplyQueueTests
         socket.SendText("first"u8);
         var first = await fromServer.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(7, first.Buffer.Length); // 2 header bytes + "first"; now the writer waits on its flush
+        Assert.True(await Pipeline.PipelineKit.EventuallyAsync(() => socket.OutputBlocked, TimeSpan.FromSeconds(5)), "the flush never went pending");
 
         // Nine frames of 100 + 2 bytes, then one frame that brings the queue to queuedBytes (its payload
         // stays under 126 bytes, so its header is 2 bytes too).

@@ -71,7 +71,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
         var known = new KnownEvents(store, snapshots, timeProvider, TimeSpan.FromSeconds(options.Http.EventCacheSeconds));
-        var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>());
+        var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>(), timeProvider);
         var bus = new NotificationBus(options.Database, dataSource, ticker, () => WatchedEvents(hub, snapshots), timeProvider, loggers.CreateLogger<NotificationBus>());
 
         // One heartbeat for every listener: it is also the list of open sockets the drain closes.

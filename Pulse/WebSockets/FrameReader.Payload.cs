@@ -161,7 +161,8 @@ internal sealed partial class FrameReader
         _message = larger;
     }
 
-    private void ReleaseDelivered()
+    /// <summary>Returns the buffers of what the last <see cref="TryRead"/> delivered; the next call does it too.</summary>
+    public void ReleaseDelivered()
     {
         ReturnControlBuffer();
         if (_messageDelivered)

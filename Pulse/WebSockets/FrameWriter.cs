@@ -29,8 +29,8 @@ internal static class FrameWriter
         return frame;
     }
 
-    /// <summary>Encodes a text frame shared between sockets.</summary>
-    public static SharedFrame EncodeShared(ReadOnlySpan<byte> utf8Payload) => new(Encode(Opcode.Text, utf8Payload));
+    /// <summary>Encodes a text frame shared between sockets; <paramref name="version"/>: the view model's it carries.</summary>
+    public static SharedFrame EncodeShared(ReadOnlySpan<byte> utf8Payload, long version = 0) => new(Encode(Opcode.Text, utf8Payload), version);
 
     /// <summary>Writes a whole frame into <paramref name="writer"/>.</summary>
     public static void Write(IBufferWriter<byte> writer, Opcode opcode, ReadOnlySpan<byte> payload)
