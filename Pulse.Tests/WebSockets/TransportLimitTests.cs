@@ -33,17 +33,20 @@ public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<T
         Assert.StartsWith(expected, await peer.ReadResponseAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task HandshakeTimeoutOneSecond_PartialUpgradeHeadThenSilence_ClosedAfterAboutOneSecond()
+    [Theory]
+    [InlineData("")] // connects and sends nothing
+    [InlineData("GET /socket/websocket?vsn=2.0.0 HTTP/1.1\r\nHost: x\r\n")] // half an upgrade head
+    [InlineData("GETGETGETGETGETGETGETGETGETGETGETGETGETGETGETGETGETGETGETGETGET")] // a method token longer than any method, no space
+    public async Task HandshakeTimeoutOneSecond_StalledFirstBytesThenSilence_ClosedAfterAboutOneSecond(string first)
     {
         await using var server = await Infrastructure.TestServer.StartAsync(database, o => o.WebSocket.HandshakeTimeoutSeconds = 1);
         using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
 
         var clock = Stopwatch.StartNew();
-        await peer.SendAsync("GET /socket/websocket?vsn=2.0.0 HTTP/1.1\r\nHost: x\r\n");
+        await peer.SendAsync(first);
         bool closed = await peer.DrainUntilClosedAsync(TimeSpan.FromSeconds(8));
 
-        Assert.True(closed, "a stalled upgrade head kept its connection for 8 s");
+        Assert.True(closed, "a stalled connection kept its descriptor for 8 s");
         Assert.InRange(clock.Elapsed.TotalSeconds, 0.9, 5);
     }
 

@@ -98,6 +98,11 @@ internal sealed partial class PulseServer : IAsyncDisposable
             // by default) would undercut a larger setting, and a cap at the same value breaks the
             // drain after a 413, so the client would see a reset instead of the answer.
             kestrel.Limits.MaxRequestBodySize = null;
+
+            // A first head that is not an upgrade (a long method token, say) goes on to Kestrel's parser:
+            // the same budget holds there, so no connection holds a descriptor for its head longer than
+            // WebSocket:HandshakeTimeoutSeconds (Kestrel's own default is 30 s).
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.WebSocket.HandshakeTimeoutSeconds);
             foreach (var endpoint in ListenUrls.Parse(options.Urls))
             {
                 kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, sockets, loggers, timeProvider, heartbeat));
