@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Pulse.WebSockets;
 
 /// <summary>What is queued for the peer: replies in order, broadcast slots, the Close frame; and the limits on it.</summary>
@@ -13,9 +11,11 @@ namespace Pulse.WebSockets;
 /// and below the transport's pause threshold (Kestrel: 64 KiB) plus <see cref="WriteChunkBytes"/> in the
 /// output pipe (the unread input stays in Kestrel's input pipe, up to its <c>MaxReadBufferSize</c>).
 /// <c>WebSocket:MaxQueuedReplyBytes</c> caps the queue while the output does not drain (the writer's
-/// flush is pending): a reply past it closes the socket with 1008. With the reader paused long before,
-/// only a reply that is not an answer to the peer's own message, or one single reply larger than the
-/// limit less the pause threshold, can get there.
+/// flush is pending): a reply past it is not queued and the socket is closed with 1008 (the replies
+/// already queued go first). With the reader paused long before, only a reply that is not an answer to the
+/// peer's own message, or one single reply larger than the limit less the pause threshold, can get there.
+/// Replies are held as bytes in pooled 4 KiB segments (<see cref="ReplyBuffer"/>), so the bytes counted are
+/// the memory held, to one segment.
 /// </remarks>
 internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
 {
@@ -31,9 +31,9 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     // queue operations and copies into the pipe.
     private readonly Lock _sync = new();
 
-    // Replies and pongs in order, each a rented array holding one encoded frame. Never dropped, except all
-    // at once when the limit closes the socket. _queuedBytes: their bytes not yet in the pipe.
-    private Queue<(byte[] Frame, int Length)>? _replies;
+    // Replies and pongs in order, as whole frames; never dropped (past the limit, later ones are not
+    // queued: the Close frame follows those already there). _queuedBytes: _replies.Length, for the read loop.
+    private ReplyBuffer? _replies;
     private int _queuedBytes;
 
     // The slots of joined topics; the writer takes the newest frame of each, round-robin from _nextSlot.
@@ -110,25 +110,21 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     private void QueueFrame(Opcode opcode, ReadOnlySpan<byte> payload, FrameSlot? open, long version)
     {
         int length = FrameWriter.GetFrameLength(payload.Length);
-        var frame = ArrayPool<byte>.Shared.Rent(length);
-        FrameWriter.Write(frame, opcode, payload);
         bool overflow = false;
         lock (_sync)
         {
             if (_closeQueued || _stopped || _outputDone)
             {
-                ArrayPool<byte>.Shared.Return(frame);
                 return;
             }
 
             if (_queuedBytes + length > _options.MaxQueuedReplyBytes && OutputBlocked)
             {
                 overflow = true;
-                ArrayPool<byte>.Shared.Return(frame);
             }
             else
             {
-                (_replies ??= new Queue<(byte[], int)>()).Enqueue((frame, length));
+                (_replies ??= new ReplyBuffer()).AppendFrame(opcode, payload);
                 _queuedBytes += length;
                 open?.Open(version);
             }
@@ -136,13 +132,10 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
 
         if (overflow)
         {
-            // The output does not drain and the replies would pass the limit: 1008 rather than memory without bound.
+            // The output does not drain and this reply would pass the limit: 1008 rather than memory without
+            // bound. The replies already queued stay (at most the limit): a peer that reads again gets them,
+            // then the Close frame.
             WebSocketsLog.ReplyQueueFull(_logger, ConnectionId, _options.MaxQueuedReplyBytes);
-            lock (_sync)
-            {
-                ReleaseReplies();
-            }
-
             QueueClose(WebSocketCloseCode.PolicyViolation, "too many unread replies");
         }
 
@@ -172,20 +165,6 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
 
         // A read loop paused for the replies goes on: it now only waits for the peer's Close.
         drained?.TrySetResult();
-    }
-
-    /// <summary>
-    /// Drops the queued replies (the limit was passed, or the connection is over); a frame half in the pipe
-    /// stays, to be finished. Under <c>_sync</c>.
-    /// </summary>
-    private void ReleaseReplies()
-    {
-        while (_replies is { Count: > 0 })
-        {
-            ArrayPool<byte>.Shared.Return(_replies.Dequeue().Frame);
-        }
-
-        _queuedBytes = _current.IsReply ? _current.Remaining : 0;
     }
 
     private async Task WaitForCloseFrameAsync()
@@ -222,8 +201,9 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
             _stopped = true;
             _closeFrame = null;
             _slots?.Clear();
-            ReleaseReplies();
-            ReleaseCurrent();
+            _replies?.Clear();
+            _queuedBytes = 0;
+            _current = default;
             (drained, _drained) = (_drained, null);
         }
 

@@ -136,41 +136,43 @@ internal sealed partial class WebSocketConnection
     {
         closeWritten = false;
         int written = 0;
-        while (!_stopped && written < WriteChunkBytes && (_current.Frame is not null || TakeNext()))
+        while (!_stopped && written < WriteChunkBytes)
         {
-            int slice = Math.Min(_current.Remaining, WriteChunkBytes - written);
-            output.Write(_current.Frame.AsSpan(_current.Offset, slice));
-            _current.Offset += slice;
-            written += slice;
-            if (_current.IsReply)
+            if (_current.Frame is not null)
             {
-                _queuedBytes -= slice;
-            }
-
-            if (_current.Remaining == 0)
-            {
-                closeWritten = _current.IsClose;
-                ReleaseCurrent();
-                if (closeWritten)
+                int slice = Math.Min(_current.Remaining, WriteChunkBytes - written);
+                output.Write(_current.Frame.AsSpan(_current.Offset, slice));
+                _current.Offset += slice;
+                written += slice;
+                if (_current.Remaining == 0)
                 {
-                    break;
+                    closeWritten = _current.IsClose;
+                    _current = default;
+                    if (closeWritten)
+                    {
+                        break;
+                    }
                 }
+            }
+            else if (_queuedBytes > 0)
+            {
+                // Whole frames were appended, and slot frames wait for an empty queue: a prefix is safe.
+                int copied = _replies!.WriteTo(output, WriteChunkBytes - written);
+                _queuedBytes -= copied;
+                written += copied;
+            }
+            else if (!TakeNext())
+            {
+                break;
             }
         }
 
         return written;
     }
 
-    /// <summary>Makes the next frame current; false when nothing is ready. Under <c>_sync</c>.</summary>
+    /// <summary>Makes the next slot frame, or the Close frame, current; false when there is none. Under <c>_sync</c>.</summary>
     private bool TakeNext()
     {
-        if (_replies is { Count: > 0 })
-        {
-            var (frame, length) = _replies.Dequeue();
-            _current = new OutgoingFrame(frame, length, isReply: true, isClose: false);
-            return true;
-        }
-
         // A slot frame only once no reply waits: a join reply queued before its slot opened goes first.
         if (_slots is { Count: > 0 } slots && !_closeQueued)
         {
@@ -180,7 +182,7 @@ internal sealed partial class WebSocketConnection
                 if (slots[index].Take() is { } shared)
                 {
                     _nextSlot = index + 1;
-                    _current = new OutgoingFrame(shared.Bytes, shared.Bytes.Length, isReply: false, isClose: false);
+                    _current = new OutgoingFrame(shared.Bytes, isClose: false);
                     return true;
                 }
             }
@@ -188,7 +190,7 @@ internal sealed partial class WebSocketConnection
 
         if (_closeFrame is not null)
         {
-            _current = new OutgoingFrame(_closeFrame, _closeFrame.Length, isReply: false, isClose: true);
+            _current = new OutgoingFrame(_closeFrame, isClose: true);
             _closeFrame = null;
             return true;
         }
@@ -201,7 +203,7 @@ internal sealed partial class WebSocketConnection
         lock (_sync)
         {
             return !_stopped && !_outputDone
-                && (_current.Frame is not null || _replies is { Count: > 0 } || _closeFrame is not null || (_slots?.Exists(s => s.HasPending) ?? false));
+                && (_current.Frame is not null || _queuedBytes > 0 || _closeFrame is not null || (_slots?.Exists(s => s.HasPending) ?? false));
         }
     }
 
@@ -240,29 +242,15 @@ internal sealed partial class WebSocketConnection
         drained?.TrySetResult();
     }
 
-    /// <summary>Returns the frame in progress to the pool if it is a rented reply. Under <c>_sync</c>.</summary>
-    private void ReleaseCurrent()
-    {
-        if (_current.IsReply && _current.Frame is not null)
-        {
-            _queuedBytes -= _current.Remaining;
-            ArrayPool<byte>.Shared.Return(_current.Frame);
-        }
-
-        _current = default;
-    }
-
-    /// <summary>A frame on its way into the pipe: a rented reply, a shared broadcast, or the Close frame.</summary>
-    private struct OutgoingFrame(byte[] frame, int length, bool isReply, bool isClose)
+    /// <summary>A shared broadcast or the Close frame on its way into the pipe, possibly in several slices.</summary>
+    private struct OutgoingFrame(byte[] frame, bool isClose)
     {
         public readonly byte[]? Frame = frame;
-        public readonly int Length = length;
-        public readonly bool IsReply = isReply;
         public readonly bool IsClose = isClose;
 
         // Bytes already copied into the pipe.
         public int Offset;
 
-        public readonly int Remaining => Length - Offset;
+        public readonly int Remaining => Frame!.Length - Offset;
     }
 }
