@@ -4,8 +4,8 @@ namespace Pulse.WebSockets;
 /// <remarks>
 /// Backpressure (issue 10): the limit is on what a peer leaves unread, not on what one read batch
 /// produces. The read loop parses no further frame while <see cref="_pauseBytes"/> of replies wait for the
-/// socket, and resumes once the writer has handed them to the transport and the transport takes more
-/// (<see cref="WaitForRepliesDrainedAsync"/>): a peer that reads at full speed is only slowed to the speed
+/// socket, and resumes once fewer wait and the transport takes more (a flush has completed;
+/// <see cref="WaitForRepliesDrainedAsync"/>): a peer that reads at full speed is only slowed to the speed
 /// it reads at, however many joins it pipelines; one that stops reading stops being read. What the server
 /// then holds for it is bounded: below <see cref="_pauseBytes"/> plus one message's replies in the queue,
 /// and below the transport's pause threshold (Kestrel: 64 KiB) plus <see cref="WriteChunkBytes"/> in the
@@ -23,7 +23,7 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     /// Replies waiting for the socket at which the read loop stops parsing: what Kestrel's output pipe
     /// holds before it pauses a writer (<c>SocketTransportOptions.MaxWriteBufferSize</c>, 64 KiB). A peer
     /// that reads drains it in microseconds on loopback and in one round trip elsewhere; a join of a
-    /// one-day event (~100 KB of reply) pauses the reader until that reply is in the pipe.
+    /// one-day event (~120 KB of reply) pauses the reader until that reply is in the pipe.
     /// </summary>
     internal const int ReplyPauseBytes = 64 * 1024;
 

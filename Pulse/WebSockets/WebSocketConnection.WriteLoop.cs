@@ -10,7 +10,7 @@ internal sealed partial class WebSocketConnection
     /// Bytes copied into the pipe between two flushes. A flush that leaves the pipe at or above the
     /// transport's pause threshold stays pending and nothing more is copied until the peer has read, so a
     /// peer that does not read makes the pipe hold less than that threshold plus this: 64 + 32 KiB on
-    /// Kestrel. Large frames (a one-day join reply is ~100 KB) go in slices of this size.
+    /// Kestrel. Large frames (a one-day join reply is ~120 KB) go in slices of this size.
     /// </summary>
     internal const int WriteChunkBytes = 32 * 1024;
 
@@ -23,7 +23,7 @@ internal sealed partial class WebSocketConnection
     // Timestamp at which a flush went asynchronous (the peer is not reading), or 0; read by the heartbeat.
     private long _flushStartedAt;
 
-    // The frame being copied into the pipe, possibly in several slices; under _sync.
+    // The slot or Close frame being copied into the pipe, possibly in several slices; under _sync.
     private OutgoingFrame _current;
 
     // The writer is gone for good (Close frame written, transport closed, or failed): nothing more is queued.
