@@ -9,7 +9,8 @@ namespace Pulse.Tests.WebSockets;
 
 /// <summary>
 /// <c>WebSocket:MaxQueuedReplyBytes</c> at its exact boundary, on a connection whose output never drains
-/// (over real sockets the boundary hides behind kernel buffers; TransportLimitTests covers that path).
+/// (over real sockets the boundary hides behind kernel buffers; ReplyBackpressureTests covers the read
+/// loop's side: the pause that keeps a peer's own replies under the limit).
 /// </summary>
 public sealed class ReplyQueueTests
 {
