@@ -35,6 +35,8 @@ public class PhoenixAllocationTests
 
         public Pulse.Broadcasting.IFrameSink CreateSlot() => throw new InvalidOperationException();
 
+        public void SendJoinReply(Pulse.Broadcasting.IFrameSink slot, ReadOnlySpan<byte> utf8Payload, long snapshotVersion) => throw new InvalidOperationException();
+
         public void Close(ushort code, string reason) => throw new InvalidOperationException();
     }
 }

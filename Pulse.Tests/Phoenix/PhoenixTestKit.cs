@@ -25,6 +25,12 @@ internal sealed class RecordingTransport : IChannelTransport
         return slot;
     }
 
+    public void SendJoinReply(IFrameSink slot, ReadOnlySpan<byte> utf8Payload, long snapshotVersion)
+    {
+        SendText(utf8Payload);
+        ((RecordingSink)slot).OpenedAfter = snapshotVersion;
+    }
+
     public void Close(ushort code, string reason) => throw new InvalidOperationException("the session never closes the socket");
 }
 
@@ -33,6 +39,9 @@ internal sealed class RecordingSink : IFrameSink
     public List<SharedFrame> Offers { get; } = [];
 
     public bool Disposed { get; private set; }
+
+    /// <summary>The snapshot version of the join reply that opened the slot; null while closed.</summary>
+    public long? OpenedAfter { get; set; }
 
     public void Offer(SharedFrame frame)
     {

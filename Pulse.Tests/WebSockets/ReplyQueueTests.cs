@@ -9,7 +9,8 @@ namespace Pulse.Tests.WebSockets;
 
 /// <summary>
 /// <c>WebSocket:MaxQueuedReplyBytes</c> at its exact boundary, on a connection whose output never drains
-/// (over real sockets the boundary hides behind kernel buffers; TransportLimitTests covers that path).
+/// (over real sockets the boundary hides behind kernel buffers; ReplyBackpressureTests covers the read
+/// loop's side: the pause that keeps a peer's own replies under the limit).
 /// </summary>
 public sealed class ReplyQueueTests
 {
@@ -33,6 +34,7 @@ public sealed class ReplyQueueTests
         socket.SendText("first"u8);
         var first = await fromServer.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(7, first.Buffer.Length); // 2 header bytes + "first"; now the writer waits on its flush
+        Assert.True(await Pipeline.PipelineKit.EventuallyAsync(() => socket.OutputBlocked, TimeSpan.FromSeconds(5)), "the flush never went pending");
 
         // Nine frames of 100 + 2 bytes, then one frame that brings the queue to queuedBytes (its payload
         // stays under 126 bytes, so its header is 2 bytes too).
@@ -44,11 +46,13 @@ public sealed class ReplyQueueTests
         socket.SendText(new byte[queuedBytes - (9 * 102) - 2]);
         fromServer.Reader.AdvanceTo(first.Buffer.End);
 
-        var frames = await ReadFramesAsync(fromServer.Reader, expectClose ? 1 : 10);
+        var frames = await ReadFramesAsync(fromServer.Reader, 10);
 
         if (expectClose)
         {
-            var close = Assert.Single(frames);
+            // The nine replies that fit stay and go first; the one past the limit is not queued; then 1008.
+            Assert.All(frames.Take(9), f => Assert.Equal((0x81, 100), (f.B0, f.Payload.Length)));
+            var close = frames[9];
             Assert.Equal(0x88, close.B0);
             Assert.Equal(1008, BinaryPrimitives.ReadUInt16BigEndian(close.Payload));
         }

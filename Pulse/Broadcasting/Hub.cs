@@ -110,7 +110,7 @@ internal sealed partial class Hub(ILogger<Hub> logger)
     {
         var writer = JsonScratch.Begin();
         serializer.WriteBroadcast(writer, topic, eventName, snapshot.Json);
-        return FrameWriter.EncodeShared(JsonScratch.End(writer));
+        return FrameWriter.EncodeShared(JsonScratch.End(writer), snapshot.Version);
     }
 
     private void Offer(HubSubscription subscriber, SharedFrame frame)

@@ -80,7 +80,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var ticker = new Ticker(options.Broadcast, timeProvider, (id, name, ct) => snapshots.ComputeAsync(id, name, ct), loggers.CreateLogger<Ticker>());
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
-        var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>());
+        var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>(), timeProvider);
         var bus = new NotificationBus(options.Database, dataSource, ticker, () => WatchedEvents(hub, snapshots), [keys, events], timeProvider, loggers.CreateLogger<NotificationBus>());
 
         // One heartbeat for every listener: it is also the list of open sockets the drain closes.
@@ -107,6 +107,11 @@ internal sealed partial class PulseServer : IAsyncDisposable
             // by default) would undercut a larger setting, and a cap at the same value breaks the
             // drain after a 413, so the client would see a reset instead of the answer.
             kestrel.Limits.MaxRequestBodySize = null;
+
+            // A first head that is not an upgrade (a long method token, say) goes on to Kestrel's parser:
+            // the same budget holds there, so no connection holds a descriptor for its head longer than
+            // WebSocket:HandshakeTimeoutSeconds (Kestrel's own default is 30 s).
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.WebSocket.HandshakeTimeoutSeconds);
             foreach (var endpoint in ListenUrls.Parse(options.Urls))
             {
                 kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, sockets, loggers, timeProvider, heartbeat));

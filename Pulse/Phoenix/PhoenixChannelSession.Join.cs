@@ -36,8 +36,10 @@ internal sealed partial class PhoenixChannelSession
             return;
         }
 
-        // Subscribed before the snapshot is read: a broadcast published meanwhile is not lost. Its frame
-        // may then reach the client before the join reply; the view model's version orders the two.
+        // Subscribed before the snapshot is read: a broadcast published meanwhile is not lost. It waits in
+        // the slot, which SendJoinReply opens only once the reply is queued; so the client never gets the
+        // reply after a newer broadcast (its screen would go back to older numbers until the next change),
+        // and a broadcast not newer than the reply's snapshot is not sent at all.
         var slot = transport.CreateSlot();
         var subscription = hub.Subscribe(topic, serializer.Version, slot);
         Snapshot? snapshot;
@@ -49,9 +51,19 @@ internal sealed partial class PhoenixChannelSession
         {
             subscription.Dispose();
             slot.Dispose();
-            PhoenixLog.JoinCrashed(logger, transport.ConnectionId, topic, ex);
+            if (joinFailures.ShouldLog(out long suppressed))
+            {
+                PhoenixLog.JoinFailed(logger, suppressed, transport.ConnectionId, topic, ex.GetType().Name, ex.Message);
+            }
+
+            // Phoenix's own generic reason: what failed (a database host, a statement) is for the log only.
             SendError(message.JoinRef, message.Ref, topic, JoinCrashed);
             return;
+        }
+
+        if (joinFailures.Recovered(out long failures))
+        {
+            PhoenixLog.JoinsRecovered(logger, failures);
         }
 
         if (snapshot is null || _closed)
@@ -69,7 +81,7 @@ internal sealed partial class PhoenixChannelSession
         _joined[topic] = new JoinedTopic(message.JoinRef, subscription, slot);
         var writer = JsonScratch.Begin();
         serializer.WriteJoinReply(writer, message.JoinRef, message.Ref, topic, message.Payload.Span, snapshot.Json);
-        transport.SendText(JsonScratch.End(writer));
+        transport.SendJoinReply(slot, JsonScratch.End(writer), snapshot.Version);
         Interlocked.Increment(ref PulseMetrics.ChannelJoinsTotal);
     }
 

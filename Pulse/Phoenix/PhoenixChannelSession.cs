@@ -13,7 +13,7 @@ namespace Pulse.Phoenix;
 /// Thread safety: the transport calls <see cref="OnTextMessageAsync"/> and <see cref="OnClosed"/> one at
 /// a time from the read loop, and awaits each message (a join awaiting its snapshot included) before
 /// the next, so the session's state needs no lock. Broadcasts never pass through here: the hub offers
-/// frames straight to the slots the session created.
+/// frames straight to the slots the session created, which stay closed until the join reply is queued.
 /// Decisions where Phoenix differs or is silent:
 /// <list type="bullet">
 /// <item>Any event other than join/leave on a joined topic is answered <c>{"reason":"unknown event"}</c>
@@ -30,6 +30,7 @@ internal sealed partial class PhoenixChannelSession(
     Hub hub,
     ISnapshotProvider snapshots,
     PhoenixOptions options,
+    LogLimiter joinFailures,
     ILogger logger) : IWebSocketHandler
 {
     private static readonly JsonEncodedText MalformedMessage = JsonEncodedText.Encode("malformed message");

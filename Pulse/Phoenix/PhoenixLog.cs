@@ -14,8 +14,10 @@ internal static partial class PhoenixLog
     [LoggerMessage(EventId = 4002, Level = LogLevel.Debug, Message = "Socket {ConnectionId}: duplicate join of {Topic}, closing the old join")]
     public static partial void DuplicateJoin(ILogger logger, string connectionId, string topic);
 
-    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Socket {ConnectionId}: join of {Topic} failed reading the snapshot")]
-    public static partial void JoinCrashed(ILogger logger, string connectionId, string topic, Exception exception);
+    // One line, no stack trace, at most once per LogLimiter interval: during a database outage every join
+    // fails the same way (a reconnect storm is thousands a second), and the ticker logs the failure's trace.
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Joins fail reading the snapshot ({Suppressed} more failures not logged since the last line); this one: socket {ConnectionId}, {Topic}: {ErrorType}: {Error}")]
+    public static partial void JoinFailed(ILogger logger, long suppressed, string connectionId, string topic, string errorType, string error);
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "Socket {ConnectionId}: too many channels joined ({Limit})")]
     public static partial void TooManyChannels(ILogger logger, string connectionId, int limit);
@@ -28,4 +30,7 @@ internal static partial class PhoenixLog
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Debug, Message = "Upgrade refused: {Reason}")]
     public static partial void UpgradeRefused(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Information, Message = "Joins read their snapshot again ({Failures} failures since the last line)")]
+    public static partial void JoinsRecovered(ILogger logger, long failures);
 }

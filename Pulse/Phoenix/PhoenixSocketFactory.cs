@@ -9,8 +9,11 @@ namespace Pulse.Phoenix;
 /// <see cref="PhoenixChannelSession"/> per socket. Thread-safe; one instance per server.
 /// </summary>
 internal sealed class PhoenixSocketFactory(
-    Hub hub, ISnapshotProvider snapshots, PhoenixOptions options, ILogger<PhoenixChannelSession> logger) : IWebSocketHandlerFactory
+    Hub hub, ISnapshotProvider snapshots, PhoenixOptions options, ILogger<PhoenixChannelSession> logger, TimeProvider? time = null) : IWebSocketHandlerFactory
 {
+    // Shared by every session: join failures are rate-limited per server, not per socket.
+    private readonly LogLimiter _joinFailures = new(time ?? TimeProvider.System, LogLimiter.DefaultInterval);
+
     public bool TryAccept(in WebSocketRequest request, out string? error)
     {
         if (PhoenixVsn.TryParse(request.QueryString, out _))
@@ -35,6 +38,6 @@ internal sealed class PhoenixSocketFactory(
             throw new ArgumentException(PhoenixVsn.UnsupportedError, nameof(queryString));
         }
 
-        return new PhoenixChannelSession(transport, PhoenixSerializer.For(version), hub, snapshots, options, logger);
+        return new PhoenixChannelSession(transport, PhoenixSerializer.For(version), hub, snapshots, options, _joinFailures, logger);
     }
 }

@@ -12,6 +12,8 @@ internal sealed class WebSocketChannelTransport(WebSocketConnection connection) 
 
     public IFrameSink CreateSlot() => connection.CreateSlot();
 
-    public void Close(ushort code, string reason) => connection.Close(code, reason);
+    public void SendJoinReply(IFrameSink slot, ReadOnlySpan<byte> utf8Payload, long snapshotVersion) =>
+        connection.SendJoinReply((FrameSlot)slot, utf8Payload, snapshotVersion);
 
+    public void Close(ushort code, string reason) => connection.Close(code, reason);
 }

@@ -38,7 +38,8 @@ internal sealed partial class FrameReader
             _utf8Validated = 0;
         }
 
-        EnsureMessageCapacity(_messageLength + (int)header.PayloadLength);
+        // No buffer is taken here: it grows with the bytes that arrive (CopyPayload), never with the
+        // declared length, so a peer that declares 65,000 bytes and sends one costs one byte of buffer.
         _frame = header;
         _frameRemaining = header.PayloadLength;
         _maskOffset = 0;
@@ -51,6 +52,7 @@ internal sealed partial class FrameReader
         int take = (int)Math.Min(_frameRemaining, buffer.Length);
         if (take > 0)
         {
+            EnsureMessageCapacity(_messageLength + take, _messageLength + (int)_frameRemaining);
             var destination = _message.AsSpan(_messageLength, take);
             buffer.Slice(0, take).CopyTo(destination);
             _maskOffset = Masking.Apply(destination, _frame.MaskKey, _maskOffset);
@@ -128,14 +130,27 @@ internal sealed partial class FrameReader
         return code;
     }
 
-    private void EnsureMessageCapacity(int capacity)
+    /// <summary>
+    /// Makes room for <paramref name="needed"/> bytes of message, growing geometrically towards
+    /// <paramref name="frameEnd"/> (where the current frame's declared payload ends, never past
+    /// maxMessageBytes: checked on the header).
+    /// </summary>
+    /// <remarks>
+    /// Hostile lengths (issue 10): a header is free to declare 65,000 bytes and then send one; a buffer rented
+    /// for the declaration would cost 64 KiB a socket for nothing. Sized by what has arrived instead, the
+    /// buffer is at most twice the bytes received (doubling, and ArrayPool's power-of-two buckets, 16 bytes
+    /// at least), while a message that arrives whole (the usual case) still takes one rent and one copy,
+    /// and one that trickles in is copied O(n) times in total (each doubling copies what came before).
+    /// </remarks>
+    private void EnsureMessageCapacity(int needed, int frameEnd)
     {
-        if (capacity == 0 || (_message is not null && _message.Length >= capacity))
+        int current = _message?.Length ?? 0;
+        if (needed <= current)
         {
             return;
         }
 
-        // Grows to what the frames declared so far, never past maxMessageBytes (checked by the caller).
+        int capacity = Math.Max(needed, (int)Math.Min((long)current * 2, frameEnd));
         var larger = ArrayPool<byte>.Shared.Rent(capacity);
         if (_message is not null)
         {
@@ -146,7 +161,8 @@ internal sealed partial class FrameReader
         _message = larger;
     }
 
-    private void ReleaseDelivered()
+    /// <summary>Returns the buffers of what the last <see cref="TryRead"/> delivered; the next call does it too.</summary>
+    public void ReleaseDelivered()
     {
         ReturnControlBuffer();
         if (_messageDelivered)

@@ -11,7 +11,8 @@ namespace Pulse.WebSockets;
 /// <remarks>
 /// Not thread-safe: one connection's read loop owns it. Buffers come from <see cref="ArrayPool{T}"/> only
 /// while a message or control frame is being received, and go back on the next call or on
-/// <see cref="Dispose"/>, so an idle connection's reader holds no buffer.
+/// <see cref="Dispose"/>, so an idle connection's reader holds no buffer. A message's buffer grows with
+/// the bytes received, never with the length a header declares (that is only checked against the limit).
 /// </remarks>
 internal sealed partial class FrameReader(int maxMessageBytes) : IDisposable
 {
@@ -41,6 +42,9 @@ internal sealed partial class FrameReader(int maxMessageBytes) : IDisposable
     public ReadOnlyMemory<byte> PayloadMemory => _messageDelivered
         ? _message.AsMemory(0, _messageLength)
         : _control.AsMemory(0, _controlLength);
+
+    /// <summary>Bytes of message buffer held right now (0 while idle); for tests of what a peer can make the server hold.</summary>
+    internal int BufferCapacity => _message?.Length ?? 0;
 
     /// <summary>After a Close frame: the peer's status code, or 1005 when its close frame had no body.</summary>
     public ushort CloseCode { get; private set; }

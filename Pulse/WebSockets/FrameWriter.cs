@@ -29,8 +29,8 @@ internal static class FrameWriter
         return frame;
     }
 
-    /// <summary>Encodes a text frame shared between sockets.</summary>
-    public static SharedFrame EncodeShared(ReadOnlySpan<byte> utf8Payload) => new(Encode(Opcode.Text, utf8Payload));
+    /// <summary>Encodes a text frame shared between sockets; <paramref name="version"/>: the view model's it carries.</summary>
+    public static SharedFrame EncodeShared(ReadOnlySpan<byte> utf8Payload, long version = 0) => new(Encode(Opcode.Text, utf8Payload), version);
 
     /// <summary>Writes a whole frame into <paramref name="writer"/>.</summary>
     public static void Write(IBufferWriter<byte> writer, Opcode opcode, ReadOnlySpan<byte> payload)
@@ -44,28 +44,34 @@ internal static class FrameWriter
     /// <summary>Writes a whole frame at the start of <paramref name="destination"/>; returns its length.</summary>
     public static int Write(Span<byte> destination, Opcode opcode, ReadOnlySpan<byte> payload)
     {
-        destination[0] = (byte)(0x80 | (byte)opcode); // FIN=1, RSV=0
-        int header;
-        if (payload.Length < 126)
-        {
-            destination[1] = (byte)payload.Length;
-            header = 2;
-        }
-        else if (payload.Length <= ushort.MaxValue)
-        {
-            destination[1] = 126;
-            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payload.Length);
-            header = 4;
-        }
-        else
-        {
-            destination[1] = 127;
-            BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payload.Length);
-            header = 10;
-        }
-
+        int header = WriteHeader(destination, opcode, payload.Length);
         payload.CopyTo(destination[header..]);
         return header + payload.Length;
+    }
+
+    /// <summary>The longest server header: 2 bytes and a 64-bit length (no masking key, §5.1).</summary>
+    public const int MaxHeaderLength = 10;
+
+    /// <summary>Writes the header of a frame of <paramref name="payloadLength"/> bytes; returns its length.</summary>
+    public static int WriteHeader(Span<byte> destination, Opcode opcode, int payloadLength)
+    {
+        destination[0] = (byte)(0x80 | (byte)opcode); // FIN=1, RSV=0
+        if (payloadLength < 126)
+        {
+            destination[1] = (byte)payloadLength;
+            return 2;
+        }
+
+        if (payloadLength <= ushort.MaxValue)
+        {
+            destination[1] = 126;
+            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payloadLength);
+            return 4;
+        }
+
+        destination[1] = 127;
+        BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payloadLength);
+        return 10;
     }
 
     /// <summary>

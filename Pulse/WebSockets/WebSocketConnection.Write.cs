@@ -1,20 +1,44 @@
-using System.Buffers;
-using System.IO.Pipelines;
-
 namespace Pulse.WebSockets;
 
+/// <summary>What is queued for the peer: replies in order, broadcast slots, the Close frame; and the limits on it.</summary>
+/// <remarks>
+/// Backpressure (issue 10): the limit is on what a peer leaves unread, not on what one read batch
+/// produces. The read loop parses no further frame while <see cref="_pauseBytes"/> of replies wait for the
+/// socket, and resumes once fewer wait and the transport takes more (a flush has completed;
+/// <see cref="WaitForRepliesDrainedAsync"/>): a peer that reads at full speed is only slowed to the speed
+/// it reads at, however many joins it pipelines; one that stops reading stops being read. What the server
+/// then holds for it is bounded: below <see cref="_pauseBytes"/> plus one message's replies in the queue,
+/// and below the transport's pause threshold (Kestrel: 64 KiB) plus <see cref="WriteChunkBytes"/> in the
+/// output pipe (the unread input stays in Kestrel's input pipe, up to its <c>MaxReadBufferSize</c>).
+/// <c>WebSocket:MaxQueuedReplyBytes</c> caps the queue while the output does not drain (the writer's
+/// flush is pending): a reply past it is not queued and the socket is closed with 1008 (the replies
+/// already queued go first). With the reader paused long before, only a reply that is not an answer to the
+/// peer's own message, or one single reply larger than the limit less the pause threshold, can get there.
+/// Replies are held as bytes in pooled 4 KiB segments (<see cref="ReplyBuffer"/>), so the bytes counted are
+/// the memory held, to one segment.
+/// </remarks>
 internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
 {
-    // Guards the reply queue, the slot list and the close state; held only for queue operations and copies.
+    /// <summary>
+    /// Replies waiting for the socket at which the read loop stops parsing: what Kestrel's output pipe
+    /// holds before it pauses a writer (<c>SocketTransportOptions.MaxWriteBufferSize</c>, 64 KiB). A peer
+    /// that reads drains it in microseconds on loopback and in one round trip elsewhere; a join of a
+    /// one-day event (~120 KB of reply) pauses the reader until that reply is in the pipe.
+    /// </summary>
+    internal const int ReplyPauseBytes = 64 * 1024;
+
+    // Guards the reply queue, the slot list, the frame being written and the close state; held only for
+    // queue operations and copies into the pipe.
     private readonly Lock _sync = new();
 
-    // Replies and pongs in order, each a rented array holding one encoded frame. Never dropped; bounded
-    // by _options.MaxQueuedReplyBytes (the socket is closed with 1008 past it).
-    private Queue<(byte[] Frame, int Length)>? _replies;
+    // Replies and pongs in order, as whole frames; never dropped (past the limit, later ones are not
+    // queued: the Close frame follows those already there). _queuedBytes: _replies.Length, for the read loop.
+    private ReplyBuffer? _replies;
     private int _queuedBytes;
 
-    // The slots of joined topics; the writer takes the newest frame of each.
+    // The slots of joined topics; the writer takes the newest frame of each, round-robin from _nextSlot.
     private List<FrameSlot>? _slots;
+    private int _nextSlot;
 
     // The Close frame once queued; after it nothing else is written (§5.5.1).
     private byte[]? _closeFrame;
@@ -23,14 +47,17 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     private TaskCompletionSource? _closeWritten;
     private bool _stopped;
 
-    // 1 while a writer is scheduled or running: at most one writer per socket, none while idle.
-    private int _writeScheduled;
-
-    // Set by the read loop while it parses a batch: writes wait for the batch end, then go out together.
-    private volatile bool _inReadBatch;
-
-    // Timestamp at which a flush went asynchronous (the peer is not reading), or 0; read by the heartbeat.
-    private long _flushStartedAt;
+    /// <summary>Replies and pongs waiting for the socket (not yet in the transport's pipe); for tests.</summary>
+    internal int QueuedReplyBytes
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _queuedBytes;
+            }
+        }
+    }
 
     private bool IsClosing
     {
@@ -44,9 +71,16 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     }
 
     /// <summary>Queues one text message (a reply); never dropped, written in order.</summary>
-    public void SendText(ReadOnlySpan<byte> utf8Payload) => QueueFrame(Opcode.Text, utf8Payload);
+    public void SendText(ReadOnlySpan<byte> utf8Payload) => QueueFrame(Opcode.Text, utf8Payload, null, 0);
 
-    /// <summary>A latest-only slot for shared, pre-encoded frames; one per joined topic.</summary>
+    /// <summary>
+    /// Queues a join reply carrying the snapshot of <paramref name="snapshotVersion"/>, then opens
+    /// <paramref name="slot"/> in the same step: its broadcasts follow the reply, and only those newer than it.
+    /// </summary>
+    public void SendJoinReply(FrameSlot slot, ReadOnlySpan<byte> utf8Payload, long snapshotVersion) =>
+        QueueFrame(Opcode.Text, utf8Payload, slot, snapshotVersion);
+
+    /// <summary>A closed latest-only slot for shared, pre-encoded frames; one per joined topic (see <see cref="FrameSlot"/>).</summary>
     public FrameSlot CreateSlot()
     {
         var slot = new FrameSlot(this);
@@ -73,37 +107,35 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
         }
     }
 
-    private void QueueFrame(Opcode opcode, ReadOnlySpan<byte> payload)
+    private void QueueFrame(Opcode opcode, ReadOnlySpan<byte> payload, FrameSlot? open, long version)
     {
         int length = FrameWriter.GetFrameLength(payload.Length);
-        var frame = ArrayPool<byte>.Shared.Rent(length);
-        FrameWriter.Write(frame, opcode, payload);
         bool overflow = false;
         lock (_sync)
         {
-            if (_closeQueued || _stopped)
+            if (_closeQueued || _stopped || _outputDone)
             {
-                ArrayPool<byte>.Shared.Return(frame);
                 return;
             }
 
-            if (_queuedBytes + length > _options.MaxQueuedReplyBytes)
+            if (_queuedBytes + length > _options.MaxQueuedReplyBytes && OutputBlocked)
             {
                 overflow = true;
-                ArrayPool<byte>.Shared.Return(frame);
             }
             else
             {
-                (_replies ??= new Queue<(byte[], int)>()).Enqueue((frame, length));
+                (_replies ??= new ReplyBuffer()).AppendFrame(opcode, payload);
                 _queuedBytes += length;
+                open?.Open(version);
             }
         }
 
         if (overflow)
         {
-            // The peer lets replies pile up (it does not read); 1008 rather than memory without bound.
+            // The output does not drain and this reply would pass the limit: 1008 rather than memory without
+            // bound. The replies already queued stay (at most the limit): a peer that reads again gets them,
+            // then the Close frame.
             WebSocketsLog.ReplyQueueFull(_logger, ConnectionId, _options.MaxQueuedReplyBytes);
-            ReleaseReplies();
             QueueClose(WebSocketCloseCode.PolicyViolation, "too many unread replies");
         }
 
@@ -116,6 +148,7 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     private void QueueClose(ushort code, string reason)
     {
         var frame = FrameWriter.EncodeClose(code, reason);
+        TaskCompletionSource? drained;
         lock (_sync)
         {
             if (_closeQueued || _stopped)
@@ -127,135 +160,11 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
             _closeQueued = true;
             _closeQueuedAt = _time.GetTimestamp();
             _closeWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-    }
-
-    /// <summary>Starts the writer on the thread pool unless one is already scheduled or running.</summary>
-    internal void ScheduleWrite()
-    {
-        if (Interlocked.CompareExchange(ref _writeScheduled, 1, 0) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        }
-    }
-
-    void IThreadPoolWorkItem.Execute() => _ = WriteLoopAsync();
-
-    private async Task WriteLoopAsync()
-    {
-        var output = _context.Transport.Output;
-        try
-        {
-            while (true)
-            {
-                bool closeWritten;
-                bool wrote;
-                lock (_sync)
-                {
-                    wrote = WritePending(output, out closeWritten);
-                }
-
-                if (!wrote)
-                {
-                    // Going idle: release the flag, then look again so that work queued in between is not missed.
-                    Volatile.Write(ref _writeScheduled, 0);
-                    if (!HasWork() || Interlocked.CompareExchange(ref _writeScheduled, 1, 0) != 0)
-                    {
-                        return;
-                    }
-
-                    continue;
-                }
-
-                var flush = output.FlushAsync();
-                FlushResult result;
-                if (flush.IsCompleted)
-                {
-                    result = flush.Result;
-                }
-                else
-                {
-                    Volatile.Write(ref _flushStartedAt, _time.GetTimestamp());
-                    result = await flush;
-                    Volatile.Write(ref _flushStartedAt, 0);
-                }
-
-                if (closeWritten || result.IsCompleted || result.IsCanceled)
-                {
-                    // The writer stays "scheduled" for good: nothing may follow the Close frame.
-                    _closeWritten?.TrySetResult();
-                    return;
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            WebSocketsLog.TransportError(_logger, ConnectionId, ex);
-            _closeWritten?.TrySetResult();
-        }
-    }
-
-    /// <summary>Copies replies, then each slot's newest frame, then the Close frame into the pipe. Under <c>_sync</c>.</summary>
-    private bool WritePending(PipeWriter output, out bool closeWritten)
-    {
-        closeWritten = false;
-        if (_stopped)
-        {
-            return false;
+            (drained, _drained) = (_drained, null);
         }
 
-        bool wrote = false;
-        while (_replies is { Count: > 0 })
-        {
-            var (frame, length) = _replies.Dequeue();
-            _queuedBytes -= length;
-            output.Write(frame.AsSpan(0, length));
-            ArrayPool<byte>.Shared.Return(frame);
-            wrote = true;
-        }
-
-        if (_slots is not null && !_closeQueued)
-        {
-            foreach (var slot in _slots)
-            {
-                if (slot.Take() is { } shared)
-                {
-                    output.Write(shared.Bytes);
-                    wrote = true;
-                }
-            }
-        }
-
-        if (_closeFrame is not null)
-        {
-            output.Write(_closeFrame);
-            _closeFrame = null;
-            closeWritten = true;
-            wrote = true;
-        }
-
-        return wrote;
-    }
-
-    private bool HasWork()
-    {
-        lock (_sync)
-        {
-            return !_stopped && (_replies is { Count: > 0 } || _closeFrame is not null || (_slots?.Exists(s => s.HasPending) ?? false));
-        }
-    }
-
-    private void ReleaseReplies()
-    {
-        lock (_sync)
-        {
-            while (_replies is { Count: > 0 })
-            {
-                ArrayPool<byte>.Shared.Return(_replies.Dequeue().Frame);
-            }
-
-            _queuedBytes = 0;
-        }
+        // A read loop paused for the replies goes on: it now only waits for the peer's Close.
+        drained?.TrySetResult();
     }
 
     private async Task WaitForCloseFrameAsync()
@@ -286,12 +195,18 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     /// <summary>The connection is over: no more writes, queued replies go back to the pool.</summary>
     private void StopWriting()
     {
-        ReleaseReplies();
+        TaskCompletionSource? drained;
         lock (_sync)
         {
             _stopped = true;
             _closeFrame = null;
             _slots?.Clear();
+            _replies?.Clear();
+            _queuedBytes = 0;
+            _current = default;
+            (drained, _drained) = (_drained, null);
         }
+
+        drained?.TrySetResult();
     }
 }

@@ -13,6 +13,8 @@ namespace Pulse.WebSockets;
 /// there is something to write (one writer at a time, guarded by <c>_writeScheduled</c>).
 /// Lifecycle: handshake → <see cref="RunAsync"/> → Close frames exchanged (or abort) → handler's
 /// <see cref="IWebSocketHandler.OnClosed"/> exactly once → the middleware returns and Kestrel closes the socket.
+/// Backpressure: the read loop parses no further frame while its replies wait for a peer that does not read
+/// (see <c>WebSocketConnection.Write.cs</c>).
 /// Invariant: nothing is written after the Close frame (RFC 6455 §5.5.1).
 /// </remarks>
 internal sealed partial class WebSocketConnection
@@ -26,6 +28,9 @@ internal sealed partial class WebSocketConnection
     // Timestamp (TimeProvider ticks) of the last read that brought bytes; read by the heartbeat scan.
     private long _lastReceived;
 
+    // True while the read loop waits for its replies to drain (backpressure); for tests.
+    private volatile bool _readPaused;
+
     internal WebSocketConnection(ConnectionContext context, WebSocketTransportOptions options, WebSocketHeartbeat heartbeat, ILogger logger, TimeProvider time)
     {
         _context = context;
@@ -34,7 +39,11 @@ internal sealed partial class WebSocketConnection
         _logger = logger;
         _time = time;
         _lastReceived = time.GetTimestamp();
+        _pauseBytes = Math.Min(ReplyPauseBytes, options.MaxQueuedReplyBytes / 2);
     }
+
+    /// <summary>True while the read loop parses nothing because its replies wait for the peer to read.</summary>
+    internal bool ReadPaused => _readPaused;
 
     /// <summary>Unique per process, for logs (Kestrel's connection id).</summary>
     public string ConnectionId => _context.ConnectionId;
@@ -91,6 +100,23 @@ internal sealed partial class WebSocketConnection
                 while (!done && reader.TryRead(ref buffer, out var opcode))
                 {
                     done = await OnFrameAsync(handler, reader, opcode);
+                    if (!done && Volatile.Read(ref _queuedBytes) >= _pauseBytes)
+                    {
+                        // Backpressure: the next frame is parsed once the replies so far are on their way. A
+                        // peer that reads loses nothing by it; one that does not is not read either, and the
+                        // bytes it has sent wait in the transport's input pipe, then in the kernel.
+                        reader.ReleaseDelivered();
+                        _inReadBatch = false;
+                        var drained = WaitForRepliesDrainedAsync();
+                        if (!drained.IsCompleted)
+                        {
+                            _readPaused = true;
+                            await drained;
+                            _readPaused = false;
+                        }
+
+                        _inReadBatch = true;
+                    }
                 }
             }
             catch (WebSocketProtocolException ex)
@@ -138,7 +164,7 @@ internal sealed partial class WebSocketConnection
                 return false;
             case Opcode.Ping:
                 // §5.5.3: "a Pong frame sent in response to a Ping frame must have identical Application data".
-                QueueFrame(Opcode.Pong, reader.Payload);
+                QueueFrame(Opcode.Pong, reader.Payload, null, 0);
                 return false;
             case Opcode.Close:
                 // §5.5.1: answer with a Close frame (echoing the code), then the server closes TCP first (§7.1.1).

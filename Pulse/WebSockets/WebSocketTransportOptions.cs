@@ -38,8 +38,11 @@ internal sealed class WebSocketTransportOptions
     public int FileDescriptorReserve { get; set; } = 256;
 
     /// <summary>
-    /// Default 1,048,576: replies (and pongs) queued for a socket that does not read them; past this the
-    /// socket is closed with 1008 instead of growing memory without bound.
+    /// <c>WebSocket:MaxQueuedReplyBytes</c>, default 1,048,576: replies (and pongs) held for a socket whose
+    /// output does not drain (the peer does not read). The server stops reading a peer's messages while
+    /// 64 KiB of replies (half this, when lower) wait for it, so a peer that reads is never closed however
+    /// much it pipelines; a reply that would take the queue past this while the output is blocked closes
+    /// the socket with 1008 instead of growing memory without bound.
     /// </summary>
     public int MaxQueuedReplyBytes { get; set; } = 1_048_576;
 
