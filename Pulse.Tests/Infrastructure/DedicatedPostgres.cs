@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Pulse.Tests.Infrastructure;
 
 /// <summary>
@@ -10,13 +8,11 @@ namespace Pulse.Tests.Infrastructure;
 internal sealed class DedicatedPostgres : IAsyncDisposable
 {
     private readonly string _dir;
-    private readonly string _bin;
 
-    private DedicatedPostgres(string dir, string url, string bin)
+    private DedicatedPostgres(string dir, string url)
     {
         _dir = dir;
         Url = url;
-        _bin = bin;
         Port = int.Parse(File.ReadAllText(Path.Combine(dir, "port")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -31,39 +27,21 @@ internal sealed class DedicatedPostgres : IAsyncDisposable
     public static async Task<DedicatedPostgres> StartNewAsync()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"pulse-pg-own-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        var url = (await RunAsync("bash", [Path.Combine(PostgresServer.RepositoryRoot, "scripts", "postgres.sh"), "start", dir])).Trim();
-        var bin = Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "pg_ctl"))).Order().Last();
-        return new DedicatedPostgres(dir, url, bin);
+        var url = (await PgTools.ScriptAsync("start", dir)).Trim();
+        return new DedicatedPostgres(dir, url);
     }
 
     /// <summary><c>pg_ctl stop -m fast</c>: connections are terminated, the port refuses.</summary>
-    public Task StopAsync() => PgCtlAsync("-m", "fast", "-w", "stop");
+    public Task StopAsync() => PgTools.PgCtlAsync(_dir, "-m", "fast", "-w", "stop");
 
-    public Task StartAsync() => PgCtlAsync("-l", Path.Combine(_dir, "postgres.log"), "-w", "-t", "30", "-o", Options, "start");
+    public Task StartAsync() => PgTools.PgCtlAsync(_dir, "-l", Path.Combine(_dir, "postgres.log"), "-w", "-t", "30", "-o", Options, "start");
 
     /// <summary><c>pg_ctl restart -m fast</c>, same options.</summary>
-    public Task RestartAsync() => PgCtlAsync("-l", Path.Combine(_dir, "postgres.log"), "-m", "fast", "-w", "-t", "30", "-o", Options, "restart");
+    public Task RestartAsync() => PgTools.PgCtlAsync(_dir, "-l", Path.Combine(_dir, "postgres.log"), "-m", "fast", "-w", "-t", "30", "-o", Options, "restart");
 
     public async ValueTask DisposeAsync() =>
-        await RunAsync("bash", [Path.Combine(PostgresServer.RepositoryRoot, "scripts", "postgres.sh"), "stop", _dir]);
+        await PgTools.ScriptAsync("stop", _dir);
 
     // As in scripts/postgres.sh start.
     private string Options => $"-p {Port} -k {_dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements";
-
-    private Task<string> PgCtlAsync(params string[] args)
-    {
-        string[] pgCtl = [Path.Combine(_bin, "pg_ctl"), "-D", Path.Combine(_dir, "data"), .. args];
-        return Environment.UserName == "root" ? RunAsync("runuser", ["-u", "postgres", "--", .. pgCtl]) : RunAsync(pgCtl[0], pgCtl[1..]);
-    }
-
-    private static async Task<string> RunAsync(string file, string[] args)
-    {
-        var info = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return process.ExitCode == 0 ? await stdout : throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}{await stdout}");
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Pulse.Tests.Infrastructure;
@@ -16,8 +15,6 @@ namespace Pulse.Tests.Infrastructure;
 /// </remarks>
 public sealed class TlsPostgres : IAsyncLifetime
 {
-    private readonly string _bin = Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "pg_ctl"))).Order().Last();
-
     /// <summary>The cluster's folder (<c>ca.pem</c>, <c>wrong-ca.pem</c>, <c>data/</c>).</summary>
     public string Folder { get; } = Path.Combine(Path.GetTempPath(), $"pulse-pg-tls-{Environment.ProcessId}-{Guid.NewGuid():N}");
 
@@ -42,7 +39,7 @@ public sealed class TlsPostgres : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Url = (await RunAsync("bash", [Path.Combine(PostgresServer.RepositoryRoot, "scripts", "postgres.sh"), "start-tls", Folder])).Trim();
+        Url = (await PgTools.ScriptAsync("start-tls", Folder)).Trim();
         Port = int.Parse(File.ReadAllText(Path.Combine(Folder, "port")).Trim(), CultureInfo.InvariantCulture);
         var userInfo = new Uri(Url).UserInfo.Split(':', 2);
         User = Uri.UnescapeDataString(userInfo[0]);
@@ -50,31 +47,14 @@ public sealed class TlsPostgres : IAsyncLifetime
     }
 
     public async Task DisposeAsync() =>
-        await RunAsync("bash", [Path.Combine(PostgresServer.RepositoryRoot, "scripts", "postgres.sh"), "stop", Folder]);
+        await PgTools.ScriptAsync("stop", Folder);
 
     /// <summary><see cref="BaseUrl"/> with <paramref name="query"/> (e.g. <c>sslmode=require</c>).</summary>
     public string UrlWith(string query) => $"{BaseUrl}?{query}";
 
     /// <summary><c>pg_ctl stop -m fast</c>: the port then refuses connections.</summary>
-    public Task StopAsync() => PgCtlAsync("-m", "fast", "-w", "stop");
+    public Task StopAsync() => PgTools.PgCtlAsync(Folder, "-m", "fast", "-w", "stop");
 
     /// <summary>Starts it again with the same settings (they live in its postgresql.conf).</summary>
-    public Task StartAsync() => PgCtlAsync("-l", Path.Combine(Folder, "postgres.log"), "-w", "-t", "30", "start");
-
-    private Task<string> PgCtlAsync(params string[] args)
-    {
-        string[] pgCtl = [Path.Combine(_bin, "pg_ctl"), "-D", Path.Combine(Folder, "data"), .. args];
-        return Environment.UserName == "root" ? RunAsync("runuser", ["-u", "postgres", "--", .. pgCtl]) : RunAsync(pgCtl[0], pgCtl[1..]);
-    }
-
-    private static async Task<string> RunAsync(string file, string[] args)
-    {
-        var info = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        return process.ExitCode == 0 ? await stdout : throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}{await stdout}");
-    }
+    public Task StartAsync() => PgTools.PgCtlAsync(Folder, "-l", Path.Combine(Folder, "postgres.log"), "-w", "-t", "30", "start");
 }

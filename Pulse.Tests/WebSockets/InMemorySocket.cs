@@ -136,8 +136,9 @@ internal sealed class CountingEcho(WebSocketConnection connection) : IWebSocketH
 
     public ValueTask OnTextMessageAsync(ReadOnlySequence<byte> message)
     {
-        Interlocked.Increment(ref _handled);
+        // Counted once the echo is queued (or refused): a test that waits for the count sees its effect.
         connection.SendText(message.ToArray());
+        Interlocked.Increment(ref _handled);
         return ValueTask.CompletedTask;
     }
 

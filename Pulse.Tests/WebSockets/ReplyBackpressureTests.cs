@@ -58,13 +58,16 @@ public sealed class ReplyBackpressureTests(ITestOutputHelper output)
     [InlineData(1, true)]
     public async Task BlockedOutput_ReplyTakingTheQueueAroundTheLimit_ClosedWith1008OnlyPastIt(int overLimit, bool closed)
     {
-        await using var socket = InMemorySocket.Start(new WebSocketTransportOptions { MaxQueuedReplyBytes = Limit }, 1, c => new CountingEcho(c));
+        CountingEcho echo = null!;
+        await using var socket = InMemorySocket.Start(new WebSocketTransportOptions { MaxQueuedReplyBytes = Limit }, 1, c => echo = new CountingEcho(c));
         await BlockOutputAsync(socket);
 
         // A: a 2,000-byte echo, under the pause threshold, so B is parsed too; B's echo brings the queue to
-        // Limit + overLimit while the output does not drain.
+        // Limit + overLimit while the output does not drain. The peer reads only once both are answered:
+        // reading earlier would unblock the output before B, which is another case.
         int b = Limit - 2000 + overLimit;
         await socket.SendAsync(FrameBytes.Client(0x81, Letters(2000 - 4)), FrameBytes.Client(0x81, Letters(b - 4)));
+        Assert.True(await PipelineKit.EventuallyAsync(() => echo.Handled == 3, Wait), $"{echo.Handled} handled");
 
         var frames = await socket.ReadFramesAsync(3);
         Assert.Equal("first", Encoding.ASCII.GetString(frames[0].Payload));
