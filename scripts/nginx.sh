@@ -14,13 +14,17 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:?config|start|stop}; dir=${2:?directory}
 fail() { echo "nginx.sh: $*" >&2; exit 1; }
+# Debian puts nginx in /usr/sbin, which a non-root PATH may lack.
+nginx_bin() { command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true; }
 
 ensure_nginx() {
-  command -v nginx >/dev/null && return 0
+  NGINX=$(nginx_bin)
+  [ -n "$NGINX" ] && return 0
   [ "$(id -u)" = 0 ] || fail "nginx is missing: sudo apt-get install -y nginx-light"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null \
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
-  command -v nginx >/dev/null || fail "nginx-light installed, but no nginx on PATH"
+  NGINX=$(nginx_bin)
+  [ -n "$NGINX" ] || fail "nginx-light installed, but no nginx found"
 }
 
 # Replaces exactly one line matching $2 (a fixed string) in file $1 by $3; fails if it is not there once.
@@ -73,7 +77,7 @@ http {
     include $site;
 }
 EOF
-  nginx -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" || fail "nginx -t refused $dir/nginx.conf"
+  "$NGINX" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" || fail "nginx -t refused $dir/nginx.conf"
 }
 
 case "$cmd" in
@@ -86,7 +90,7 @@ start)
   ensure_nginx
   port=${3:?port}
   write_config "$port" "${4:-}" "${5:-}" "${6:-documented}"
-  nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >>"$dir/stdout.log" 2>&1 &
+  "$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >>"$dir/stdout.log" 2>&1 &
   echo $! >"$dir/master.pid"
   for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://127.0.0.1:$port/" && { echo "http://127.0.0.1:$port"; exit 0; }

@@ -49,7 +49,9 @@ internal sealed class NginxProxy : IAsyncDisposable
             }
         }
 
-        var info = new ProcessStartInfo("nginx", ["-p", directory, "-e", Path.Combine(directory, "error.log"), "-c", Path.Combine(directory, "nginx.conf")])
+        // Debian installs it in /usr/sbin, which a non-root PATH may lack.
+        var nginx = File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
+        var info = new ProcessStartInfo(nginx, ["-p", directory, "-e", Path.Combine(directory, "error.log"), "-c", Path.Combine(directory, "nginx.conf")])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -22,7 +22,7 @@ public sealed class NginxTests(TestDatabase database, ITestOutputHelper output) 
     {
         var run = await RunRoundsAsync("keepalive-sockets");
 
-        Assert.True(run.Failures.Count == 0, $"{Rounds - run.Failures.Count}/{Rounds} upgrades succeeded:\n{string.Join('\n', run.Failures)}");
+        Assert.True(run.Failures.Count == 0, $"not every round succeeded:\n{string.Join('\n', run.Failures)}");
         Assert.Equal(Rounds, run.Upgrades.Count);
 
         // Proof that this run exercised the server fix: nginx sent upgrades over connections that had already
@@ -41,7 +41,7 @@ public sealed class NginxTests(TestDatabase database, ITestOutputHelper output) 
             Assert.Equal(HttpStatusCode.Forbidden, metrics.StatusCode);
         });
 
-        Assert.True(run.Failures.Count == 0, $"{Rounds - run.Failures.Count}/{Rounds} upgrades succeeded:\n{string.Join('\n', run.Failures)}");
+        Assert.True(run.Failures.Count == 0, $"not every round succeeded:\n{string.Join('\n', run.Failures)}");
         Assert.Equal(Rounds, run.Upgrades.Count);
         Assert.Equal(0, run.Reused);
         Assert.All(run.PerNode, n => Assert.True(n > 0, $"sockets per node: {string.Join(", ", run.PerNode)}"));
@@ -66,7 +66,8 @@ public sealed class NginxTests(TestDatabase database, ITestOutputHelper output) 
 
         var sockets = new List<PhoenixSubscriber>();
         var failures = new List<string>();
-        long total = await database.ScalarAsync<long>("SELECT count(*) FROM uniq_entry_keywords");
+        int succeeded = 0;
+        long total = 0; // the event is new: each round adds one entry
         try
         {
             for (int round = 0; round < Rounds; round++)
@@ -85,16 +86,23 @@ public sealed class NginxTests(TestDatabase database, ITestOutputHelper output) 
                     using var posted = await http.PostAsync(new Uri("/v1/events", UriKind.Relative), body);
                     Assert.Equal(HttpStatusCode.NoContent, posted.StatusCode);
                     await socket.WaitForTotalAsync(total, TimeSpan.FromSeconds(10));
+                    succeeded++;
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     failures.Add($"round {round}: {e.GetType().Name}: {e.Message}");
+                    if (failures.Count == 5 && round < Rounds - 1)
+                    {
+                        // A broken path fails every round, each after its timeouts: five say enough.
+                        failures.Add($"rounds {round + 1} to {Rounds - 1} not run after 5 failures");
+                        break;
+                    }
                 }
             }
 
             var upgrades = tapA.RequestsBeforeUpgrade().Concat(tapB.RequestsBeforeUpgrade()).ToList();
             var run = new Run(failures, upgrades, upgrades.Count(r => r > 0), [tapA.RequestsBeforeUpgrade().Count, tapB.RequestsBeforeUpgrade().Count]);
-            output.WriteLine($"[nginx {mode}] {Rounds - failures.Count}/{Rounds} upgrades succeeded; {run.Reused} came after plain requests on their upstream connection (requests before each: {string.Join(" ", upgrades)}); sockets per node: {string.Join(", ", run.PerNode)}");
+            output.WriteLine($"[nginx {mode}] {succeeded}/{Rounds} rounds succeeded (upgrade, join, broadcast); {run.Reused} came after plain requests on their upstream connection (requests before each: {string.Join(" ", upgrades)}); sockets per node: {string.Join(", ", run.PerNode)}");
             if (nginx.ErrorLog.Length > 0)
             {
                 output.WriteLine("nginx error.log:\n" + nginx.ErrorLog);
