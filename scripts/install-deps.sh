@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, when missing, what building and testing Pulse needs from Debian: clang-14 and zlib1g-dev
-# (Native AOT), PostgreSQL (tests, demo), Chromium (browser tests). Node.js/npm and the .NET SDK
+# (Native AOT), PostgreSQL (tests, demo), Chromium (browser tests), nginx-light (the tests behind
+# nginx, Pulse.Tests/Nginx and scripts/js-tests.sh). Node.js/npm and the .NET SDK
 # are expected on the machine. Does nothing when everything is there.
 set -euo pipefail
 need=()
@@ -9,6 +10,7 @@ command -v clang-14 >/dev/null || need+=(clang-14)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql postgresql-contrib)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null || need+=(openssl)   # the TLS PostgreSQL of the tests (postgres.sh start-tls)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if [ ${#need[@]} -eq 0 ]; then echo "dependencies present"; exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "missing: ${need[*]} — install them with: sudo apt-get install -y ${need[*]}" >&2; exit 1

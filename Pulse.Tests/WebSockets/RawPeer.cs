@@ -41,16 +41,22 @@ internal sealed class RawPeer : IDisposable
 
     public Task SendAsync(string text) => SendAsync(Encoding.ASCII.GetBytes(text));
 
-    /// <summary>Reads an HTTP response head and its body (Content-Length or chunked, RFC 9112 §7.1).</summary>
-    public async Task<string> ReadResponseAsync()
+    /// <summary>Reads an HTTP response head only (a response to HEAD has no body, whatever its Content-Length says).</summary>
+    public async Task<string> ReadResponseHeadAsync()
     {
         var bytes = new List<byte>();
-        while (!Encoding.ASCII.GetString([.. bytes]).EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        while (!(bytes.Count >= 4 && bytes[^4] == '\r' && bytes[^3] == '\n' && bytes[^2] == '\r' && bytes[^1] == '\n'))
         {
             bytes.Add(await ReadByteAsync());
         }
 
-        var head = Encoding.ASCII.GetString([.. bytes]);
+        return Encoding.ASCII.GetString([.. bytes]);
+    }
+
+    /// <summary>Reads an HTTP response head and its body (Content-Length or chunked, RFC 9112 §7.1).</summary>
+    public async Task<string> ReadResponseAsync()
+    {
+        var head = await ReadResponseHeadAsync();
         var lengthLine = head.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
         if (lengthLine is not null)
         {

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,7 +14,10 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
-/// <summary>A minimal Kestrel on 127.0.0.1:0 with the transport in front of one plain HTTP endpoint.</summary>
+/// <summary>
+/// A minimal Kestrel on 127.0.0.1:0 with the transport in front of a few plain HTTP endpoints: <c>GET</c> (and <c>HEAD</c>) <c>/hello</c>
+/// ("hi"), <c>GET /n/{n}</c> (n, to tell pipelined answers apart) and <c>POST /echo</c> (the body back).
+/// </summary>
 internal sealed class TestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -27,14 +32,25 @@ internal sealed class TestServer : IAsyncDisposable
 
     public Uri WebSocketUri => new($"ws://127.0.0.1:{Port}/socket/websocket?vsn=2.0.0");
 
-    public static async Task<TestServer> StartAsync(WebSocketTransportOptions? options = null, TimeProvider? time = null)
+    public static async Task<TestServer> StartAsync(WebSocketTransportOptions? options = null, TimeProvider? time = null, Action<KestrelServerLimits>? limits = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
-            listen.UsePulseWebSockets(options ?? new WebSocketTransportOptions(), new EchoHandlerFactory(), NullLoggerFactory.Instance, time ?? TimeProvider.System)));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            limits?.Invoke(k.Limits);
+            k.Listen(IPAddress.Loopback, 0, listen =>
+                listen.UsePulseWebSockets(options ?? new WebSocketTransportOptions(), new EchoHandlerFactory(), NullLoggerFactory.Instance, time ?? TimeProvider.System));
+        });
         var app = builder.Build();
-        app.MapGet("/hello", () => "hi");
+        app.MapMethods("/hello", ["GET", "HEAD"], () => "hi");
+        app.MapGet("/n/{n:int}", (int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        app.MapPost("/echo", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            return Encoding.UTF8.GetString(body.ToArray());
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, new Uri(address).Port);

@@ -91,11 +91,11 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
                 await MetricsEndpoint.WriteAsync(context);
                 return;
             case WebSockets.HandshakeParser.WebSocketPath:
-                // The transport takes upgrades only from the first request head of a connection (DESIGN §7:
-                // before any HttpContext exists); a later one on a keep-alive connection lands here. Say so,
-                // rather than let the dashboard answer 404 or its index page. Browsers open a fresh connection
-                // for every WebSocket, so only hand-written clients ever see this.
-                await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, "a WebSocket upgrade must be the first request on its connection; open a new connection");
+                // Upgrades never get here: the transport takes every request head for /socket/websocket, on any
+                // request of a connection (DESIGN §7). Only a target Kestrel decodes to this path but the transport
+                // does not recognize (absolute-form, percent-encoded) lands here: say what the endpoint wants, as the
+                // transport's own refusal does, rather than let the dashboard answer 404.
+                await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, "/socket/websocket takes only WebSocket upgrades: GET /socket/websocket with Upgrade: websocket");
                 return;
             case "/healthz" or "/readyz" or "/metrics":
                 await HttpResults.MethodNotAllowedAsync(context, "GET, HEAD");

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
@@ -9,9 +10,20 @@ namespace Pulse.WebSockets;
 /// <summary>
 /// Kestrel connection middleware: reads the first request head of each connection; an upgrade to
 /// <c>/socket/websocket</c> is answered by hand and the connection becomes a WebSocket on the transport's
-/// own pipes (no <c>HttpContext</c> is ever created for it); anything else goes on, its bytes unconsumed,
-/// to <c>next</c> (the HTTP pipeline).
+/// own pipes (no <c>HttpContext</c> is ever created for it). Anything else goes on, its bytes unconsumed, to
+/// <c>next</c> (the HTTP pipeline) over a <see cref="KeepAliveTransport"/>: when a later request of that
+/// connection is an upgrade (nginx sends upgrades over the idle upstream connections it keeps), Kestrel
+/// answers every request before it and leaves, and the upgrade is taken exactly as a first one.
 /// </summary>
+/// <remarks>
+/// Why not <c>IHttpUpgradeFeature</c>: an upgrade through it keeps Kestrel's request state alive for the
+/// socket's life (11.7 KiB a socket on a minimal server, 5.8 KiB on the connection layer, DESIGN §7).
+/// Here Kestrel's request loop ends as after a client's FIN, at a request boundary, and nothing of it stays
+/// reachable: its input reads as completed (<see cref="RequestBoundaryReader"/>), its output cannot be
+/// completed, and its heartbeat registration is detached (<see cref="HeartbeatGate"/>). Kestrel's loop
+/// (Http1Connection.TryParseRequest) ends "cleanly" on a completed input between requests: no response, no
+/// abort, no close of the transport, which the middleware then restores.
+/// </remarks>
 internal sealed class WebSocketMiddleware(
     ConnectionDelegate next,
     WebSocketTransportOptions options,
@@ -37,14 +49,20 @@ internal sealed class WebSocketMiddleware(
                 return;
             }
 
-            var head = await ReadFirstHeadAsync(connection);
+            var head = await ReadUpgradeHeadAsync(connection);
             if (head is null)
             {
-                await next(connection);
+                if (!await ServeHttpAsync(connection))
+                {
+                    return;
+                }
+
+                head = await ReadUpgradeHeadAsync(connection);
             }
-            else if (head.Value.Length > 0)
+
+            if (head is { Length: > 0 } complete)
             {
-                await UpgradeAsync(connection, head.Value);
+                await UpgradeAsync(connection, complete);
             }
         }
         finally
@@ -54,10 +72,13 @@ internal sealed class WebSocketMiddleware(
     }
 
     /// <summary>
-    /// null: not an upgrade, pass on (the input left unconsumed). Empty: answered or dropped here.
-    /// Otherwise the complete head, consumed from the input.
+    /// Reads the request head at the start of the input: the connection's first, or the one at the request
+    /// boundary where <see cref="ServeHttpAsync"/> stopped. null: not an upgrade, pass on (the input left
+    /// unconsumed). Empty: answered or dropped here. Otherwise the complete head, consumed from the input.
+    /// The handshake timeout runs from here, so a half-sent upgrade head holds a descriptor for at most that long,
+    /// on a new connection and on a keep-alive one alike.
     /// </summary>
-    private async Task<ReadOnlyMemory<byte>?> ReadFirstHeadAsync(ConnectionContext connection)
+    private async Task<ReadOnlyMemory<byte>?> ReadUpgradeHeadAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         bool isUpgrade = false;
@@ -105,6 +126,47 @@ internal sealed class WebSocketMiddleware(
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Runs Kestrel's HTTP/1.1 request loop over a <see cref="KeepAliveTransport"/>. True when it ended at a
+    /// WebSocket upgrade head at a request boundary, every earlier request answered: the real transport, restored,
+    /// then starts with that head. False when Kestrel ended the connection for any reason of its own.
+    /// </summary>
+    private async Task<bool> ServeHttpAsync(ConnectionContext connection)
+    {
+        var transport = connection.Transport;
+        var keepAlive = new KeepAliveTransport(transport, options.MaxRequestHeadBytes);
+        var heartbeat = connection.Features.Get<IConnectionHeartbeatFeature>();
+        var gate = heartbeat is null ? null : new HeartbeatGate(heartbeat);
+        if (gate is not null)
+        {
+            connection.Features.Set<IConnectionHeartbeatFeature>(gate);
+        }
+
+        // ConnectionContext.Transport is settable for this: HttpsConnectionMiddleware swaps in its TLS stream the same way.
+        connection.Transport = keepAlive;
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            connection.Transport = transport;
+            if (gate is not null)
+            {
+                connection.Features.Set(heartbeat);
+                gate.Detach();
+            }
+        }
+
+        if (!keepAlive.EndedAtUpgrade || connection.ConnectionClosed.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        WebSocketsLog.UpgradeAfterRequests(logger, connection.ConnectionId, keepAlive.Requests);
+        return true;
     }
 
     private async Task UpgradeAsync(ConnectionContext connection, ReadOnlyMemory<byte> headBytes)

@@ -52,4 +52,7 @@ internal static partial class WebSocketsLog
 
     [LoggerMessage(3015, LogLevel.Warning, "Connection {ConnectionId}: {Open} connections open, past the file-descriptor limit {Limit} less half the reserve: closed at once")]
     public static partial void ConnectionShed(ILogger logger, string connectionId, long open, long limit);
+
+    [LoggerMessage(3030, LogLevel.Debug, "Connection {ConnectionId}: upgrade request after {Requests} HTTP request(s) on the same connection")]
+    public static partial void UpgradeAfterRequests(ILogger logger, string connectionId, int requests);
 }

@@ -1,0 +1,379 @@
+using System.Buffers;
+using System.Text;
+
+namespace Pulse.WebSockets;
+
+/// <summary>
+/// Follows the framing of the HTTP/1.1 requests of one connection (RFC 9112 §2.2, §6.3, §7.1), so that the
+/// transport knows where each request ends: the only places where a keep-alive connection may turn into a
+/// WebSocket. Pure and incremental: each call reads on from where the previous one stopped (the bytes it left
+/// unread, then newer ones) and keeps between calls only the state of the message in progress.
+/// </summary>
+/// <remarks>
+/// It follows, it never judges: Kestrel parses and validates the same bytes. Where the two could disagree
+/// on where a request ends (a Content-Length that is repeated or not a number, a transfer coding other than a
+/// final <c>chunked</c>, Transfer-Encoding together with Content-Length, <c>Connection: upgrade</c> to anything
+/// else, <c>CONNECT</c>, a malformed chunk, a head or line past <see cref="MaxHeadBytes"/>), it stops for good
+/// (<see cref="IsTracking"/> false): every later byte is Kestrel's, which answers as it always does (mostly 400
+/// and a close), and the connection is never upgraded.
+/// </remarks>
+internal sealed class HttpRequestFraming
+{
+    /// <summary>
+    /// Kestrel refuses a request line over 8 KiB (414) and header fields over 32 KiB in total (431) by default
+    /// (KestrelServerLimits); a head, trailer section or chunk line that grows past 64 KiB has long been refused
+    /// there, so following it further would only hold bytes back for nothing.
+    /// </summary>
+    public const int MaxHeadBytes = 64 * 1024;
+
+    /// <summary>A multi-segment line is copied to the stack to be read; longer lines are only searched for their end.</summary>
+    private const int MaxInspectedLineBytes = 512;
+
+    private static ReadOnlySpan<byte> Crlf => "\r\n"u8;
+
+    private State _state = State.Boundary;
+
+    // Head: what the fields said so far. Body and chunk data: bytes still to come.
+    private long _remaining;
+    private long? _contentLength;
+    private bool _hasTransferEncoding;
+    private bool _chunked;
+    private bool _unfollowable;
+    private bool _requestLine;
+
+    // Bytes of the head (or trailer section, or chunk-size line) read so far, and the bytes of an incomplete
+    // line already searched for its LF, so that a line arriving a byte at a time is not searched again each time.
+    private int _lineBytes;
+    private int _searched;
+
+    private enum State
+    {
+        Boundary,
+        Head,
+        Body,
+        ChunkSize,
+        ChunkData,
+        ChunkDataEnd,
+        Trailers,
+        Untracked,
+    }
+
+    /// <summary>False once a request could not be followed; from then on every byte belongs to Kestrel.</summary>
+    public bool IsTracking => _state != State.Untracked;
+
+    /// <summary>Request heads read to their end.</summary>
+    public int Requests { get; private set; }
+
+    /// <summary>
+    /// Reads the bytes of the request in progress. True when <paramref name="reader"/> stands at the first byte
+    /// of a new request head (the empty lines a client may send between requests skipped, as Kestrel does): the
+    /// caller looks at it and then calls <see cref="StartHead"/>, or keeps the head for itself. False when every
+    /// byte that can be attributed has been read and more are needed (an incomplete line is left unread), or when
+    /// tracking stops (the reader is then at its end).
+    /// </summary>
+    public bool TryReadToNextHead(ref SequenceReader<byte> reader)
+    {
+        while (true)
+        {
+            switch (_state)
+            {
+                case State.Boundary:
+                    // §2.2: "a server … SHOULD ignore at least one empty line (CRLF) received prior to the request-line".
+                    reader.AdvancePastAny((byte)'\r', (byte)'\n');
+                    return !reader.End;
+                case State.Head:
+                case State.Trailers:
+                case State.ChunkSize:
+                    if (!TryReadLine(ref reader, out var line))
+                    {
+                        return false;
+                    }
+
+                    OnLine(line);
+                    break;
+                case State.Body:
+                case State.ChunkData:
+                    long take = Math.Min(_remaining, reader.Remaining);
+                    reader.Advance(take);
+                    _remaining -= take;
+                    if (_remaining > 0)
+                    {
+                        return false;
+                    }
+
+                    _state = _state == State.Body ? State.Boundary : State.ChunkDataEnd;
+                    break;
+                case State.ChunkDataEnd:
+                    // §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+                    if (reader.IsNext(Crlf, advancePast: true))
+                    {
+                        _state = State.ChunkSize;
+                        break;
+                    }
+
+                    if (reader.Remaining >= 2 || (reader.Remaining == 1 && !reader.IsNext((byte)'\r')))
+                    {
+                        Stop(ref reader);
+                    }
+
+                    return false;
+                default:
+                    reader.AdvanceToEnd();
+                    return false;
+            }
+        }
+    }
+
+    /// <summary>The head at the reader is an ordinary request: follow it and its body.</summary>
+    public void StartHead()
+    {
+        if (_state != State.Boundary)
+        {
+            throw new InvalidOperationException("a request head starts only at a request boundary");
+        }
+
+        _state = State.Head;
+        _requestLine = true;
+        _contentLength = null;
+        _hasTransferEncoding = _chunked = _unfollowable = false;
+        _lineBytes = 0;
+    }
+
+    private bool TryReadLine(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> line)
+    {
+        var start = reader.Position;
+        int searched = _searched;
+        reader.Advance(searched);
+        if (!reader.TryAdvanceTo((byte)'\n'))
+        {
+            // An incomplete line stays unread; only how much of it holds no LF is remembered.
+            long incomplete = searched + reader.Remaining;
+            reader.Rewind(searched);
+            if (_lineBytes + incomplete > MaxHeadBytes)
+            {
+                Stop(ref reader);
+            }
+            else
+            {
+                _searched = (int)incomplete;
+            }
+
+            line = default;
+            return false;
+        }
+
+        line = reader.Sequence.Slice(start, reader.Position);
+        _searched = 0;
+        _lineBytes += (int)line.Length;
+        if (_lineBytes > MaxHeadBytes)
+        {
+            Stop(ref reader);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void OnLine(in ReadOnlySequence<byte> sequence)
+    {
+        Span<byte> copy = stackalloc byte[MaxInspectedLineBytes];
+        scoped ReadOnlySpan<byte> line;
+        if (sequence.IsSingleSegment)
+        {
+            line = sequence.FirstSpan;
+        }
+        else
+        {
+            // Only the start of a line that long is looked at: names, the method, a chunk size.
+            int length = (int)Math.Min(sequence.Length, MaxInspectedLineBytes);
+            sequence.Slice(0, length).CopyTo(copy);
+            line = copy[..length];
+            if (length < sequence.Length && _state == State.Head && !_requestLine && IsFramingField(line))
+            {
+                _unfollowable = true; // a framing field hundreds of bytes long: no client sends one
+            }
+        }
+
+        line = line.TrimEnd("\r\n"u8);
+        switch (_state)
+        {
+            case State.Head when _requestLine:
+                _requestLine = false;
+                // §9.3.6: CONNECT turns the connection into a tunnel; Kestrel decides what follows.
+                _unfollowable |= line.StartsWith("CONNECT "u8);
+                break;
+            case State.Head when line.IsEmpty:
+                EndHead();
+                break;
+            case State.Head:
+                OnField(line);
+                break;
+            case State.ChunkSize:
+                OnChunkSize(line);
+                break;
+            case State.Trailers when line.IsEmpty:
+                // §7.1: last-chunk trailer-section CRLF: the message ends with the empty line.
+                _state = State.Boundary;
+                break;
+        }
+    }
+
+    private void OnField(ReadOnlySpan<byte> line)
+    {
+        int colon = line.IndexOf((byte)':');
+        if (colon <= 0)
+        {
+            return; // not a field (Kestrel answers 400 and closes); nothing for the framing
+        }
+
+        var name = line[..colon];
+        var value = line[(colon + 1)..].Trim(" \t"u8);
+        if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
+        {
+            // §6.3 item 5: a repeated or invalid Content-Length is an unrecoverable error.
+            if (_contentLength is not null || !TryParseDecimal(value, out long length))
+            {
+                _unfollowable = true;
+            }
+            else
+            {
+                _contentLength = length;
+            }
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
+        {
+            // §6.3 item 4: the body is chunked only when chunked is the final coding of the last field.
+            _hasTransferEncoding = true;
+            int comma = value.LastIndexOf((byte)',');
+            _chunked = Ascii.EqualsIgnoreCase(value[(comma + 1)..].Trim(" \t"u8), "chunked"u8);
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Connection"u8) && HasToken(value, "upgrade"u8))
+        {
+            // An upgrade to anything but our WebSocket: what follows the head is Kestrel's to interpret.
+            _unfollowable = true;
+        }
+    }
+
+    private void EndHead()
+    {
+        Requests++;
+
+        // §6.3 item 3: Transfer-Encoding with Content-Length "ought to be handled as an error"; item 4: a final
+        // coding other than chunked leaves a request's length unknowable.
+        if (_unfollowable || (_hasTransferEncoding && (_contentLength is not null || !_chunked)))
+        {
+            _state = State.Untracked;
+        }
+        else if (_chunked)
+        {
+            _state = State.ChunkSize;
+            _lineBytes = 0;
+        }
+        else if (_contentLength is > 0)
+        {
+            // §6.3 item 6; item 7: a request with neither field has no body.
+            _state = State.Body;
+            _remaining = _contentLength.Value;
+        }
+        else
+        {
+            _state = State.Boundary;
+        }
+    }
+
+    private void OnChunkSize(ReadOnlySpan<byte> line)
+    {
+        // §7.1: chunk-size = 1*HEXDIG, then optional chunk-ext (";" name [= value]), BWS allowed before ";".
+        int digits = 0;
+        long size = 0;
+        while (digits < line.Length && HexValue(line[digits]) is >= 0 and var value)
+        {
+            // 15 hex digits already exceed any body Kestrel would read (and 16 could overflow).
+            if (++digits > 15)
+            {
+                _state = State.Untracked;
+                return;
+            }
+
+            size = (size << 4) | (uint)value;
+        }
+
+        var rest = line[digits..].TrimStart(" \t"u8);
+        if (digits == 0 || (!rest.IsEmpty && rest[0] != (byte)';'))
+        {
+            _state = State.Untracked;
+            return;
+        }
+
+        _lineBytes = 0;
+        if (size == 0)
+        {
+            _state = State.Trailers;
+        }
+        else
+        {
+            _state = State.ChunkData;
+            _remaining = size;
+        }
+    }
+
+    private void Stop(ref SequenceReader<byte> reader)
+    {
+        _state = State.Untracked;
+        _searched = 0;
+        reader.AdvanceToEnd();
+    }
+
+    private static bool IsFramingField(ReadOnlySpan<byte> line)
+    {
+        int colon = line.IndexOf((byte)':');
+        var name = colon < 0 ? line : line[..colon];
+        return colon < 0
+            || Ascii.EqualsIgnoreCase(name, "Content-Length"u8)
+            || Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8)
+            || Ascii.EqualsIgnoreCase(name, "Connection"u8);
+    }
+
+    private static bool TryParseDecimal(ReadOnlySpan<byte> text, out long value)
+    {
+        // §8.6: Content-Length = 1*DIGIT. 18 digits stay below long.MaxValue.
+        value = 0;
+        if (text.IsEmpty || text.Length > 18)
+        {
+            return false;
+        }
+
+        foreach (byte b in text)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+
+            value = (value * 10) + (b - '0');
+        }
+
+        return true;
+    }
+
+    private static int HexValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
+
+    private static bool HasToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
+    {
+        foreach (var range in value.Split((byte)','))
+        {
+            if (Ascii.EqualsIgnoreCase(value[range].Trim(" \t"u8), token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
