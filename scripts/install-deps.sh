@@ -23,3 +23,7 @@ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 if command -v pg_ctlcluster >/dev/null; then
   for c in $(ls /etc/postgresql 2>/dev/null); do pg_ctlcluster "$c" main stop 2>/dev/null || true; done
 fi
+# Likewise the Debian nginx package may start a server on port 80; the tests start their own nginx.
+if [[ " ${need[*]} " == *" nginx-light "* ]]; then
+  nginx -s quit 2>/dev/null || true
+fi

@@ -26,10 +26,12 @@ public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHe
     // then one byte of the 65,000 declared: 2 + 2 + 4 + 1 = 9 bytes received by the server.
     private static readonly byte[] DeclaredHeaderAndOneByte = [0x81, 0xFE, 0xFD, 0xE8, .. FrameBytes.Mask, 0x5B ^ 0x37];
 
-    // An idle socket's cost varies by ~1 KiB between runs (GC regions, Kestrel's pool); the declared-but-unsent
-    // socket is allowed that much over an idle one, besides the 9 bytes it sent. The old reader rented the
-    // declared length (a 64 KiB array) at once, 7.5 KiB more per socket measured this way.
-    private const double SlackKiB = 1.0;
+    // One process's figure varies by up to ~2 KiB a socket between runs (GC regions, Kestrel's pool; seen
+    // 6.4 and 8.5 KiB for the same case in one suite run), so each kind is the median of three fresh processes
+    // and the declared-but-unsent socket is allowed 2 KiB over an idle one, besides the 9 bytes it sent. The
+    // old reader rented the declared length (a 64 KiB array) at once, 7.5 KiB more per socket measured this
+    // way: still far outside the slack.
+    private const double SlackKiB = 2.0;
 
     // A 4 MiB gen0 budget: the garbage of 2,000 handshakes is collected before RSS is read, instead of
     // sitting in a gen0 of tens of MiB that may or may not have been collected (±2 KiB a socket between runs).
@@ -42,11 +44,23 @@ public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHe
         var (eventId, _) = await database.CreateEventAsync("Lengths", start, start.AddHours(2), ("A", "#a"), ("B", "#b"));
         string topic = PipelineKit.Topic(eventId);
 
-        double idle = await CostPerSocketKiBAsync(_ => Task.CompletedTask);
-        double joined = await CostPerSocketKiBAsync(peer => JoinAsync(peer, topic));
-        double declared = await CostPerSocketKiBAsync(peer => peer.SendAsync(DeclaredHeaderAndOneByte));
+        // Interleaved, so that a slow phase of the machine does not land on one kind only.
+        var idles = new List<double>();
+        var joins = new List<double>();
+        var declares = new List<double>();
+        for (int run = 0; run < 3; run++)
+        {
+            idles.Add(await CostPerSocketKiBAsync(_ => Task.CompletedTask));
+            joins.Add(await CostPerSocketKiBAsync(peer => JoinAsync(peer, topic)));
+            declares.Add(await CostPerSocketKiBAsync(peer => peer.SendAsync(DeclaredHeaderAndOneByte)));
+        }
 
-        output.WriteLine($"RSS per socket: idle upgraded {idle:F2} KiB, idle joined {joined:F2} KiB, 65,000 declared + 1 byte sent {declared:F2} KiB");
+        output.WriteLine($"runs (KiB a socket): idle {string.Join(", ", idles.Select(v => v.ToString("F2")))}; joined {string.Join(", ", joins.Select(v => v.ToString("F2")))}; declared {string.Join(", ", declares.Select(v => v.ToString("F2")))}");
+        double idle = idles.Order().ElementAt(1);
+        double joined = joins.Order().ElementAt(1);
+        double declared = declares.Order().ElementAt(1);
+
+        output.WriteLine($"RSS per socket, medians of three: idle upgraded {idle:F2} KiB, idle joined {joined:F2} KiB, 65,000 declared + 1 byte sent {declared:F2} KiB");
         Assert.True(declared <= idle + (DeclaredHeaderAndOneByte.Length / 1024.0) + SlackKiB, $"a declared-but-unsent payload costs {declared:F2} KiB a socket, an idle socket {idle:F2} KiB");
     }
 

@@ -61,6 +61,12 @@ internal sealed class HttpRequestFraming
     /// <summary>False once a request could not be followed; from then on every byte belongs to Kestrel.</summary>
     public bool IsTracking => _state != State.Untracked;
 
+    /// <summary>
+    /// True between the start of an ordinary request's head and the end of its body: the bytes after those read
+    /// (an incomplete line at most) belong to that request, never to the next head.
+    /// </summary>
+    public bool InRequest => _state is not (State.Boundary or State.Untracked);
+
     /// <summary>Request heads read to their end.</summary>
     public int Requests { get; private set; }
 

@@ -28,6 +28,11 @@ internal sealed class RequestBoundaryReader(PipeReader inner, int maxUpgradeHead
     private ReadOnlySequence<byte> _buffer;
     private long _released;
 
+    // Bytes at the buffer's start that the framing has read; _released may go past them by the incomplete line
+    // of an ordinary request, which Kestrel must see so that its request-head timeout runs (a slowloris that
+    // sends half a head would otherwise wait out the keep-alive timeout), but which the framing reads again.
+    private long _framed;
+
     // Bytes at the buffer's start the transport was told are examined (kept so that it never goes backwards).
     private long _examined;
     private bool _readPending;
@@ -104,7 +109,13 @@ internal sealed class RequestBoundaryReader(PipeReader inner, int maxUpgradeHead
         // A pipe refuses an examined position before one it was given earlier (it would mean "look again").
         examinedBytes = Math.Max(examinedBytes, _examined);
         _examined = examinedBytes - consumedBytes;
+        if (!_passThrough && consumedBytes > _framed)
+        {
+            _passThrough = true; // Kestrel consumed part of a line the framing has not read: the parsers disagree
+        }
+
         _released = Math.Max(_released - consumedBytes, 0);
+        _framed = Math.Max(_framed - consumedBytes, 0);
         var transportExamined = examinedBytes == _buffer.Length ? _buffer.End : _buffer.GetPosition(examinedBytes);
         _buffer = default;
         inner.AdvanceTo(consumed, transportExamined);
@@ -159,7 +170,7 @@ internal sealed class RequestBoundaryReader(PipeReader inner, int maxUpgradeHead
     /// <summary>Follows the bytes Kestrel has not been shown yet, releasing every complete request.</summary>
     private void Scan(bool transportCompleted)
     {
-        var reader = new SequenceReader<byte>(_buffer.Slice(_released));
+        var reader = new SequenceReader<byte>(_buffer.Slice(_framed));
         while (!_upgradeAhead && _framing.TryReadToNextHead(ref reader))
         {
             var kind = HandshakeParser.Classify(reader.UnreadSequence, maxUpgradeHeadBytes, out _);
@@ -178,7 +189,8 @@ internal sealed class RequestBoundaryReader(PipeReader inner, int maxUpgradeHead
             }
         }
 
-        _released += reader.Consumed;
+        _framed += reader.Consumed;
+        _released = _framing.InRequest && !_upgradeAhead ? _buffer.Length : _framed;
 
         // After the client's FIN, nothing held back can complete: Kestrel sees it all and answers as it would.
         if (!_framing.IsTracking || (transportCompleted && !_upgradeAhead))
