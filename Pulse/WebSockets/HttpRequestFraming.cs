@@ -176,7 +176,6 @@ internal sealed class HttpRequestFraming
 
     private void OnLine(in ReadOnlySequence<byte> sequence)
     {
-        Span<byte> copy = stackalloc byte[MaxInspectedLineBytes];
         scoped ReadOnlySpan<byte> line;
         if (sequence.IsSingleSegment)
         {
@@ -184,7 +183,8 @@ internal sealed class HttpRequestFraming
         }
         else
         {
-            // Only the start of a line that long is looked at: names, the method, a chunk size.
+            // A line across segments is copied, up to its first bytes: names, the method, a chunk size.
+            Span<byte> copy = stackalloc byte[MaxInspectedLineBytes];
             int length = (int)Math.Min(sequence.Length, MaxInspectedLineBytes);
             sequence.Slice(0, length).CopyTo(copy);
             line = copy[..length];
