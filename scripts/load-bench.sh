@@ -5,7 +5,8 @@
 # Needs: dist/pulse (./publish.sh), a PostgreSQL from `scripts/postgres.sh start $PG_DIR`
 # (PG_DIR, default /tmp/bench-pg) holding databases `pulse` (migrated by pulse) and `baseline`
 # (Pulse.LoadTests/schema.sql); the load tool and the baseline built in Release.
-# CASE: connections | overflow | fanout5k | fanout19k | flood | join-storm | rest | wrk | startup
+# CASE: connections | connections5k | connections5k-after-request | overflow | fanout5k | fanout19k | flood | join-storm | rest | wrk | wrk-post | startup
+# PULSE_BINARY (default dist/pulse) picks the binary, e.g. to measure two builds side by side.
 set -euo pipefail
 kind=${1:?pulse|baseline}; case_name=${2:?case}; out=${3:?outdir}
 cd "$(dirname "$0")/.."
@@ -31,7 +32,8 @@ target="http://127.0.0.1:$port"
 if [ "$kind" = pulse ]; then
   db_url="postgres://pulse@127.0.0.1:$pg_port/pulse"
   key=$(cat "$pg_dir/pulse-key")
-  start_server() { taskset -c 0 nice -n "$prio" "$root/dist/pulse" serve --urls "$target" --database-url "$db_url" >"$out/server.log" 2>&1 & }
+  pulse_binary=${PULSE_BINARY:-$root/dist/pulse}
+  start_server() { taskset -c 0 nice -n "$prio" "$pulse_binary" serve --urls "$target" --database-url "$db_url" >"$out/server.log" 2>&1 & }
 else
   db_url="postgres://pulse@127.0.0.1:$pg_port/baseline"
   key=testkey
@@ -43,7 +45,7 @@ if [ "$case_name" = startup ]; then
   pin 1 python3 - "$prio" "$kind" "$root" "$target" "$db_url" "$key" "$baseline" "$port" >"$out/startup.json" <<'EOF'
 import json, os, socket, subprocess, sys, time
 prio, kind, root, target, db_url, key, baseline, port = sys.argv[1:]
-cmd = ["taskset", "-c", "0", "nice", "-n", prio] + ([root + "/dist/pulse", "serve", "--urls", target, "--database-url", db_url] if kind == "pulse"
+cmd = ["taskset", "-c", "0", "nice", "-n", prio] + ([os.environ.get("PULSE_BINARY", root + "/dist/pulse"), "serve", "--urls", target, "--database-url", db_url] if kind == "pulse"
        else ["dotnet", baseline, "--urls", target, "--database-url", db_url, "--api-key", key])
 t0 = time.monotonic()
 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -81,6 +83,10 @@ run_tool() { CI=1 pin 1 dotnet "$tool" --target "$target" --api-key "$key" --dat
 rc=0
 case "$case_name" in
   connections) run_tool --scenario connections --connections 19000 --workers 2 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
+  # 5,000 idle joined sockets by either upgrade path: the first request of a connection, or after a
+  # GET /healthz on it (as nginx's keep-alive upstream connections bring them).
+  connections5k) run_tool --scenario connections --connections 5000 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
+  connections5k-after-request) run_tool --scenario connections --connections 5000 --duration 10 --upgrade-after-request >"$out/tool.log" 2>&1 || rc=$? ;;
   overflow)
     # 19,000 held for 40 s; once all are joined, 1,000 more try to join: beyond the fd limit less the
     # reserve they must get 503 while the 19,000 stay up and the server lives.
@@ -104,6 +110,21 @@ case "$case_name" in
     curl -fsS -o /dev/null -H "Authorization: Bearer $key" "$target/v1/events/$event"
     cpu0=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
     pin 1 wrk -t1 -c64 -d10s -H "Authorization: Bearer $key" "$target/v1/events/$event" >"$out/tool.log" 2>&1 || rc=$?
+    cpu1=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
+    requests=$(awk '/requests in/ {print $1}' "$out/tool.log")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' "$out/tool.log")
+    tick=$(getconf CLK_TCK)
+    python3 -c "import json; c=($cpu1-$cpu0)/$tick; r=$requests; print(json.dumps({'requests': r, 'non2xx': int('${non2xx:-0}' or 0), 'rps': round(r/10.0), 'server_cpu_s': c, 'cpu_us_per_request': round(c*1e6/r, 1)}))" >"$out/wrk.json"
+    cat "$out/wrk.json"
+    ;;
+  wrk-post)
+    # POST /v1/events (204) for one existing event, 64 keep-alive connections for 10 s.
+    event=$(psql "$db_url" -qAtc "insert into events (name, start_at, end_at) values ('wrk-post', now() - interval '1 hour', now() + interval '1 hour') returning id")
+    body="{\"topic\":\"event:$event\",\"event\":\"wrk\",\"payload\":{\"event_id\":\"$event\"}}"
+    printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$body'" >"$out/post.lua"
+    curl -fsS -o /dev/null -H "Authorization: Bearer $key" -H "Content-Type: application/json" -d "$body" "$target/v1/events"
+    cpu0=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
+    pin 1 wrk -t1 -c64 -d10s -s "$out/post.lua" -H "Authorization: Bearer $key" "$target/v1/events" >"$out/tool.log" 2>&1 || rc=$?
     cpu1=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
     requests=$(awk '/requests in/ {print $1}' "$out/tool.log")
     non2xx=$(awk '/Non-2xx/ {print $NF}' "$out/tool.log")

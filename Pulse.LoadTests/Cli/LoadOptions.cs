@@ -47,6 +47,9 @@ internal sealed class LoadOptions
     [Option("source-addresses", Default = 16, HelpText = "Client sockets are spread over 127.0.0.1..127.0.0.N.")]
     public int SourceAddresses { get; set; } = 16;
 
+    [Option("upgrade-after-request", HelpText = "Each socket first sends GET /healthz on its connection and reads the answer, then upgrades: the path of upgrades nginx sends over kept-alive upstream connections.")]
+    public bool UpgradeAfterRequest { get; set; }
+
     [Option("smoke", HelpText = "Tiny run (20 sockets, 3 s, 20/s) asserting correctness only.")]
     public bool Smoke { get; set; }
 

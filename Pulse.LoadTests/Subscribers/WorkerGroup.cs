@@ -75,6 +75,11 @@ internal sealed class WorkerGroup(LoadOptions options, string eventId, int worke
             info.ArgumentList.Add("--allow-remote");
         }
 
+        if (options.UpgradeAfterRequest)
+        {
+            info.ArgumentList.Add("--upgrade-after-request");
+        }
+
         return Process.Start(info) ?? throw new InvalidOperationException("could not start a worker process");
     }
 

@@ -30,6 +30,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Weak references to the Kestrel request state behind every <c>/hello</c> request.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<WeakReference> RequestStates { get; private init; } = new();
+
     public Uri WebSocketUri => new($"ws://127.0.0.1:{Port}/socket/websocket?vsn=2.0.0");
 
     public static async Task<TestServer> StartAsync(WebSocketTransportOptions? options = null, TimeProvider? time = null, Action<KestrelServerLimits>? limits = null)
@@ -43,7 +46,14 @@ internal sealed class TestServer : IAsyncDisposable
                 listen.UsePulseWebSockets(options ?? new WebSocketTransportOptions(), new EchoHandlerFactory(), NullLoggerFactory.Instance, time ?? TimeProvider.System));
         });
         var app = builder.Build();
-        app.MapMethods("/hello", ["GET", "HEAD"], () => "hi");
+        var requestStates = new System.Collections.Concurrent.ConcurrentQueue<WeakReference>();
+        app.MapMethods("/hello", ["GET", "HEAD"], (HttpContext context) =>
+        {
+            // HttpContext.Features is Kestrel's per-connection HTTP/1.1 state (Http1Connection): headers,
+            // features, parser and output producer of the connection that carried this request.
+            requestStates.Enqueue(new WeakReference(context.Features));
+            return "hi";
+        });
         app.MapGet("/n/{n:int}", (int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture));
         app.MapPost("/echo", async (HttpRequest request) =>
         {
@@ -53,7 +63,7 @@ internal sealed class TestServer : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestServer(app, new Uri(address).Port);
+        return new TestServer(app, new Uri(address).Port) { RequestStates = requestStates };
     }
 
     public async ValueTask DisposeAsync()

@@ -59,7 +59,8 @@ internal sealed class HeartbeatGate : IConnectionHeartbeatFeature
 {
     private static readonly Action<object> TickCallback = state => ((HeartbeatGate)state).Tick();
 
-    private readonly Lock _sync = new();
+    // Copied on write (Kestrel registers once), so a tick reads it without a lock; the gate outlives the HTTP
+    // phase in the connection's own list, so it holds nothing else.
     private (Action<object> Action, object State)[] _handlers = [];
 
     /// <summary>Registers the gate itself with the connection's heartbeat (which never forgets a registration).</summary>
@@ -67,9 +68,16 @@ internal sealed class HeartbeatGate : IConnectionHeartbeatFeature
 
     public void OnHeartbeat(Action<object> action, object state)
     {
-        lock (_sync)
+        var handlers = Volatile.Read(ref _handlers);
+        while (true)
         {
-            _handlers = [.. _handlers, (action, state)];
+            var seen = Interlocked.CompareExchange(ref _handlers, [.. handlers, (action, state)], handlers);
+            if (ReferenceEquals(seen, handlers))
+            {
+                return;
+            }
+
+            handlers = seen;
         }
     }
 

@@ -18,8 +18,8 @@ namespace Pulse.WebSockets;
 /// <remarks>
 /// Why not <c>IHttpUpgradeFeature</c>: an upgrade through it keeps Kestrel's request state alive for the
 /// socket's life (11.7 KiB a socket on a minimal server, 5.8 KiB on the connection layer, DESIGN §7).
-/// Here Kestrel's request loop ends as after a client's FIN, at a request boundary, and nothing of it stays
-/// reachable: its input reads as completed (<see cref="RequestBoundaryReader"/>), its output cannot be
+/// Here Kestrel's request loop ends as after a client's FIN, at a request boundary, and none of its request
+/// state stays reachable: its input reads as completed (<see cref="RequestBoundaryReader"/>), its output cannot be
 /// completed, and its heartbeat registration is detached (<see cref="HeartbeatGate"/>). Kestrel's loop
 /// (Http1Connection.TryParseRequest) ends "cleanly" on a completed input between requests: no response, no
 /// abort, no close of the transport, which the middleware then restores.
