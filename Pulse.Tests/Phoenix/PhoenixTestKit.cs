@@ -88,32 +88,5 @@ internal static class PhoenixTestKit
     public static ReadOnlySequence<byte> Utf8(string text) => new(Encoding.UTF8.GetBytes(text));
 
     /// <summary>The same bytes split into one segment per byte: the multi-segment path.</summary>
-    public static ReadOnlySequence<byte> Fragmented(string text)
-    {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        var first = new Segment(bytes.AsMemory(0, 1), 0);
-        var last = first;
-        for (int i = 1; i < bytes.Length; i++)
-        {
-            last = last.Append(bytes.AsMemory(i, 1));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    public static ReadOnlySequence<byte> Fragmented(string text) => Infrastructure.Sequences.Segmented(Encoding.UTF8.GetBytes(text), 1);
 }
