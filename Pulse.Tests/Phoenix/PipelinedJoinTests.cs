@@ -34,15 +34,22 @@ public sealed class PipelinedJoinTests(TestDatabase database, ITestOutputHelper 
         await peer.SendAsync(FrameBytes.Concat([.. topics.Select((t, i) => FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"{i}\",\"{i}\",\"{t}\",\"phx_join\",{{}}]")))]));
 
         long replyBytes = 0;
-        for (int i = 0; i < joins; i++)
+        for (int i = 0, frames = 0; i < joins; frames++)
         {
+            Assert.True(frames < joins * 20, $"only {i} of {joins} join replies in {frames} frames");
             var (b0, payload) = await peer.ReadFrameAsync();
-            Assert.True(b0 == 0x81, $"frame {i}: opcode byte 0x{b0:X2} (a Close frame is 0x88: {(b0 == 0x88 ? Encoding.UTF8.GetString(payload.AsSpan(2)) : string.Empty)})");
+            Assert.True(b0 == 0x81, $"frame {frames}: opcode byte 0x{b0:X2} (a Close frame is 0x88: {(b0 == 0x88 ? Encoding.UTF8.GetString(payload.AsSpan(2)) : string.Empty)})");
             using var reply = JsonDocument.Parse(payload);
             var root = reply.RootElement;
+            if (root[3].GetString() != "phx_reply")
+            {
+                continue; // the events are live: a minute's broadcast to a joined topic may come between replies
+            }
+
             Assert.Equal((i.ToString(System.Globalization.CultureInfo.InvariantCulture), topics[i], "phx_reply", "ok"), (root[1].GetString(), root[2].GetString(), root[3].GetString(), root[4].GetProperty("status").GetString()));
             Assert.True(root[4].GetProperty("response").GetProperty("snapshot").GetProperty("queries")[0].GetProperty("time_series").GetArrayLength() >= 1440);
             replyBytes += payload.Length;
+            i++;
         }
 
         output.WriteLine($"{joins} pipelined joins answered ok: {replyBytes:N0} bytes of replies, {replyBytes / joins:N0} a join");
@@ -50,7 +57,13 @@ public sealed class PipelinedJoinTests(TestDatabase database, ITestOutputHelper 
 
         // Still open and served.
         await peer.SendAsync(FrameBytes.Client(0x81, """[null,"hb","phoenix","heartbeat",{}]"""u8));
-        var (_, heartbeat) = await peer.ReadFrameAsync();
+        byte[] heartbeat;
+        do
+        {
+            (_, heartbeat) = await peer.ReadFrameAsync();
+        }
+        while (!Encoding.UTF8.GetString(heartbeat).Contains("\"phoenix\"", StringComparison.Ordinal)); // skipping a live event's broadcast
+
         Assert.Equal("""[null,"hb","phoenix","phx_reply",{"status":"ok","response":{}}]""", Encoding.UTF8.GetString(heartbeat));
     }
 }
