@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Pulse.Broadcasting;
+using Pulse.Configuration;
 
 namespace Pulse.Tests.Broadcasting;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Pulse.Broadcasting;
+using Pulse.Configuration;
 using Pulse.Http;
 
 namespace Pulse.Tests.Broadcasting;

@@ -80,7 +80,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var ticker = new Ticker(options.Broadcast, timeProvider, (id, name, ct) => snapshots.ComputeAsync(id, name, ct), loggers.CreateLogger<Ticker>());
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
-        var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>(), timeProvider);
+        var sockets = new PhoenixSocketFactory(hub, snapshots, options.WebSocket, loggers.CreateLogger<PhoenixChannelSession>(), timeProvider);
         var bus = new NotificationBus(options.Database, dataSource, ticker, () => WatchedEvents(hub, snapshots), [keys, events], timeProvider, loggers.CreateLogger<NotificationBus>());
 
         // One heartbeat for every listener: it is also the list of open sockets the drain closes.

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
+using Pulse.Configuration;
 using Pulse.WebSockets;
 
 namespace Pulse.Phoenix;
@@ -29,7 +30,7 @@ internal sealed partial class PhoenixChannelSession(
     PhoenixSerializer serializer,
     Hub hub,
     ISnapshotProvider snapshots,
-    PhoenixOptions options,
+    WebSocketTransportOptions options,
     LogLimiter joinFailures,
     ILogger logger) : IWebSocketHandler
 {
