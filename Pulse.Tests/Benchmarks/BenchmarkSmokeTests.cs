@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pulse.Benchmarks;
+using Pulse.WebSockets;
 
 namespace Pulse.Tests.Benchmarks;
 

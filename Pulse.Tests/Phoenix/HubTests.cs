@@ -3,6 +3,7 @@ using System.Text.Json;
 using Pulse.Broadcasting;
 using Pulse.Http;
 using Pulse.Phoenix;
+using Pulse.WebSockets;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
@@ -104,10 +105,10 @@ public class HubTests
     {
         var hub = NewHub();
         const int PerWorker = 2_000;
-        var kept = new HubSubscription[4][];
+        var kept = new ChannelSubscription[4][];
         await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(() =>
         {
-            kept[w] = new HubSubscription[PerWorker];
+            kept[w] = new ChannelSubscription[PerWorker];
             for (int i = 0; i < PerWorker; i++)
             {
                 kept[w][i] = hub.Subscribe(Topic, i % 2 == 0 ? PhoenixVersion.V2 : PhoenixVersion.V1, new RecordingSink());

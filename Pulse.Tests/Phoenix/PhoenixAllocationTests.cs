@@ -34,9 +34,9 @@ public class PhoenixAllocationTests
 
         public void SendText(ReadOnlySpan<byte> utf8Payload) => Sent++;
 
-        public Pulse.Broadcasting.IFrameSink CreateSlot() => throw new InvalidOperationException();
+        public Pulse.WebSockets.IFrameSink CreateSlot() => throw new InvalidOperationException();
 
-        public void SendJoinReply(Pulse.Broadcasting.IFrameSink slot, ReadOnlySpan<byte> utf8Payload, long snapshotVersion) => throw new InvalidOperationException();
+        public void SendJoinReply(Pulse.WebSockets.IFrameSink slot, ReadOnlySpan<byte> utf8Payload, long snapshotVersion) => throw new InvalidOperationException();
 
         public void Close(ushort code, string reason) => throw new InvalidOperationException();
     }
