@@ -81,6 +81,22 @@ public class HubTests
     }
 
     [Fact]
+    public void WatchedEvents_EventAndOtherTopics_IdsOfEventTopicsWithSubscribers()
+    {
+        var hub = NewHub();
+        var subscription = hub.Subscribe(Topic, PhoenixVersion.V2, new RecordingSink());
+        hub.Subscribe("event:other", PhoenixVersion.V1, new RecordingSink());
+
+        Assert.Equal([Model.EventId], hub.WatchedEvents());
+        Assert.True(hub.IsWatched(Model.EventId));
+
+        subscription.Dispose();
+
+        Assert.Empty(hub.WatchedEvents());
+        Assert.False(hub.IsWatched(Model.EventId));
+    }
+
+    [Fact]
     public void Unsubscribe_Last_TopicNoLongerWatched()
     {
         var hub = NewHub();
