@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Pulse.Benchmarks;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.Benchmarks;
 
