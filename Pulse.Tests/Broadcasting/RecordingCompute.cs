@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Pulse.Broadcasting;
 
 namespace Pulse.Tests.Broadcasting;
 
 /// <summary>A computation double: records every call with its fake time and catches overlaps per event.</summary>
-internal sealed class RecordingCompute(TimeProvider time) : IDisposable
+internal sealed class RecordingCompute(TimeProvider time) : ISnapshotComputation, IDisposable
 {
     private readonly ConcurrentDictionary<Guid, int> _running = new();
     private readonly SemaphoreSlim _called = new(0);
@@ -19,6 +20,11 @@ internal sealed class RecordingCompute(TimeProvider time) : IDisposable
 
     /// <summary>Times two computations of one event overlapped; must stay 0.</summary>
     public int Overlaps => Volatile.Read(ref _overlaps);
+
+    /// <summary>What <see cref="HeldEvents"/> answers (events someone watches or caches).</summary>
+    public List<Guid> Held { get; } = [];
+
+    public IReadOnlyCollection<Guid> HeldEvents() => Held.ToArray();
 
     public IReadOnlyList<Call> For(Guid eventId) => Calls.Where(c => c.EventId == eventId).ToList();
 

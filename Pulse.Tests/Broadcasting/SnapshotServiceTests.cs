@@ -21,8 +21,8 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     public async Task GetAsync_TickCachedWhileReaderWaitedForGate_ReturnsItWithoutSecondQuery()
     {
         var (eventId, _) = await CreateEndedEventAsync("Gate");
-        var published = new List<long>();
-        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, (_, s) => { lock (published) { published.Add(s.Version); } });
+        var published = new RecordingBroadcaster();
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, published);
 
         // The tick's query waits on a lock of the events table while holding the entry's gate.
         await using var locker = await database.DataSource.OpenConnectionAsync();
@@ -46,7 +46,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
         // The reader takes what the tick cached and broadcast: a query of its own could cache a newer
         // version that no broadcast carries (the tick after it finds nothing changed).
         Assert.Equal(1, snapshot!.Version);
-        Assert.Equal([1L], published);
+        Assert.Equal([1L], published.Versions);
         Assert.Equal(1, Interlocked.Read(ref PulseMetrics.ComputationsTotal) - before);
     }
 
@@ -54,8 +54,8 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     public async Task Forget_ThenRead_VersionContinuesAndIsBroadcast()
     {
         var (eventId, keywords) = await CreateEndedEventAsync("Forget");
-        var published = new List<long>();
-        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, (_, s) => { lock (published) { published.Add(s.Version); } });
+        var published = new RecordingBroadcaster();
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, published);
         Assert.Equal(1, (await service.GetAsync(eventId, CancellationToken.None))!.Version);
 
         service.Forget(eventId);
@@ -65,7 +65,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
 
         // Versions only grow in a process (DESIGN §5): a subscriber still holding 1 takes 2.
         Assert.Equal(2, again!.Version);
-        Assert.Equal([2L], published);
+        Assert.Equal([2L], published.Versions);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     {
         // Port 1 on loopback refuses at once: every computation fails with an NpgsqlException.
         await using var refused = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=2;Pooling=false");
-        var service = new SnapshotService(refused, new EventCatalog(refused, TimeProvider.System, NullLogger.Instance), TimeProvider.System, 4, (_, _) => { });
+        var service = new SnapshotService(refused, new EventCatalog(refused, TimeProvider.System, NullLogger.Instance), TimeProvider.System, 4, new RecordingBroadcaster());
         for (int i = 0; i < 20; i++)
         {
             await Assert.ThrowsAnyAsync<Exception>(async () => await service.GetAsync(Guid.NewGuid(), CancellationToken.None));
@@ -85,7 +85,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task GetAsync_UnknownIds_LeaveNoEntries()
     {
-        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, (_, _) => { });
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, new RecordingBroadcaster());
         for (int i = 0; i < 20; i++)
         {
             Assert.Null(await service.GetAsync(Guid.NewGuid(), CancellationToken.None));

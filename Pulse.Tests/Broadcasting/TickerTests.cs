@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Pulse.Broadcasting;
+using Pulse.Configuration;
 using Pulse.Http;
 
 namespace Pulse.Tests.Broadcasting;
@@ -13,13 +14,12 @@ public sealed class TickerTests : IAsyncDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 20, 0, 0, TimeSpan.Zero));
     private readonly RecordingCompute _compute;
     private readonly ListLogger _logger = new();
-    private readonly List<Exception> _errors = [];
     private readonly Ticker _ticker;
 
     public TickerTests()
     {
         _compute = new RecordingCompute(_time);
-        _ticker = new Ticker(new BroadcastOptions(), _time, _compute.ComputeAsync, _logger, (_, e) => _errors.Add(e));
+        _ticker = new Ticker(new BroadcastOptions(), _time, _compute, _logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -143,28 +143,25 @@ public sealed class TickerTests : IAsyncDisposable
         _compute.Behavior = (_, _) => _compute.Calls.Count == 1 ? Task.FromException(failure) : Task.CompletedTask;
 
         _ticker.Notify(new Notification(EventA, "n1"));
-        Assert.Same(failure, Assert.Single(_errors));
-        Assert.Contains(_logger.Events, e => e.Id == 5002);
+        Assert.Single(_logger.Events, e => e.Id == 5002);
 
         Tick();
         Tick();
 
+        // The retry succeeded (recovery logged once) and nothing failed after it.
         Assert.Equal(["n1", "n1"], _compute.Calls.Select(c => c.EventName));
-        Assert.Single(_errors);
+        Assert.Single(_logger.Events, e => e.Id == 5002);
+        Assert.Single(_logger.Events, e => e.Id == 5006);
     }
 
     [Fact]
-    public void ErrorCallbackThrows_EventStillRetried()
+    public void RecomputeHeld_TwoHeldEvents_EachComputedOnceAsUpdate()
     {
-        var ticker = new Ticker(new BroadcastOptions(), _time, _compute.ComputeAsync, _logger, (_, _) => throw new InvalidOperationException("callback"));
-        _compute.Behavior = (_, _) => _compute.Calls.Count == 1 ? Task.FromException(new TimeoutException()) : Task.CompletedTask;
+        _compute.Held.AddRange([EventA, EventB]);
 
-        ticker.Notify(new Notification(EventA, "n1"));
-        _time.Advance(Window);
-        ticker.OnTick();
+        Assert.Equal(2, _ticker.RecomputeHeld());
 
-        Assert.Equal(2, _compute.Calls.Count);
-        Assert.Contains(_logger.Events, e => e.Id == 5003);
+        Assert.Equal([(EventA, "update"), (EventB, "update")], _compute.Calls.Select(c => (c.EventId, c.EventName)).OrderBy(c => c.EventId));
     }
 
     [Fact]
@@ -219,7 +216,7 @@ public sealed class TickerTests : IAsyncDisposable
     public async Task Notify_NamedThenMinuteRefreshBeforeSlotFrees_BroadcastsPostedName()
     {
         // One slot, held by event B: A is claimed at once but waits for the slot.
-        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute.ComputeAsync, _logger);
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute, _logger);
         var holdB = new TaskCompletionSource();
         _compute.Behavior = (call, _) => call.EventId == EventB ? holdB.Task : Task.CompletedTask;
         ticker.Notify(new Notification(EventB, "b"));
@@ -241,7 +238,7 @@ public sealed class TickerTests : IAsyncDisposable
     [Fact]
     public async Task MinuteRefreshThenNotifyBeforeSlotFrees_BroadcastsPostedName()
     {
-        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute.ComputeAsync, _logger);
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute, _logger);
         var holdB = new TaskCompletionSource();
         _compute.Behavior = (call, _) => call.EventId == EventB ? holdB.Task : Task.CompletedTask;
         ticker.Notify(new Notification(EventB, "b"));

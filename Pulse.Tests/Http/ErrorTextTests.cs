@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Pulse.Configuration;
+using Pulse.Hosting;
 using Pulse.Http;
 using Pulse.Storage;
 using Pulse.Tests.Infrastructure;

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Pulse.Configuration;
+using Pulse.Hosting;
 using Pulse.Http;
 
 namespace Pulse.Tests.Infrastructure;

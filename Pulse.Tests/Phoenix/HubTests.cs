@@ -3,6 +3,7 @@ using System.Text.Json;
 using Pulse.Broadcasting;
 using Pulse.Http;
 using Pulse.Phoenix;
+using Pulse.WebSockets;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
@@ -80,6 +81,22 @@ public class HubTests
     }
 
     [Fact]
+    public void WatchedEvents_EventAndOtherTopics_IdsOfEventTopicsWithSubscribers()
+    {
+        var hub = NewHub();
+        var subscription = hub.Subscribe(Topic, PhoenixVersion.V2, new RecordingSink());
+        hub.Subscribe("event:other", PhoenixVersion.V1, new RecordingSink());
+
+        Assert.Equal([Model.EventId], hub.WatchedEvents());
+        Assert.True(hub.IsWatched(Model.EventId));
+
+        subscription.Dispose();
+
+        Assert.Empty(hub.WatchedEvents());
+        Assert.False(hub.IsWatched(Model.EventId));
+    }
+
+    [Fact]
     public void Unsubscribe_Last_TopicNoLongerWatched()
     {
         var hub = NewHub();
@@ -104,10 +121,10 @@ public class HubTests
     {
         var hub = NewHub();
         const int PerWorker = 2_000;
-        var kept = new HubSubscription[4][];
+        var kept = new ChannelSubscription[4][];
         await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(() =>
         {
-            kept[w] = new HubSubscription[PerWorker];
+            kept[w] = new ChannelSubscription[PerWorker];
             for (int i = 0; i < PerWorker; i++)
             {
                 kept[w][i] = hub.Subscribe(Topic, i % 2 == 0 ? PhoenixVersion.V2 : PhoenixVersion.V1, new RecordingSink());

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pulse.Configuration;
+using Pulse.Hosting;
 using Pulse.Http;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.WebSockets;

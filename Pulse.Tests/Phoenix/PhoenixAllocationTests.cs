@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Pulse.Configuration;
 using Pulse.Phoenix;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
@@ -10,7 +11,7 @@ public class PhoenixAllocationTests
     public async Task Heartbeat_Warm_AllocatesOnlyTheRefString()
     {
         var transport = new NullTransport();
-        var factory = new PhoenixSocketFactory(NewHub(), new FakeSnapshots(), new PhoenixOptions(), NullLogger<PhoenixChannelSession>.Instance);
+        var factory = new PhoenixSocketFactory(NewHub(), new FakeSnapshots(), new WebSocketTransportOptions(), NullLogger<PhoenixChannelSession>.Instance);
         var session = factory.CreateSession(transport, "?vsn=2.0.0");
         var heartbeat = Utf8("""[null,"12345","phoenix","heartbeat",{}]""");
         await session.OnTextMessageAsync(heartbeat); // warm: the per-thread JSON scratch
@@ -33,9 +34,9 @@ public class PhoenixAllocationTests
 
         public void SendText(ReadOnlySpan<byte> utf8Payload) => Sent++;
 
-        public Pulse.Broadcasting.IFrameSink CreateSlot() => throw new InvalidOperationException();
+        public Pulse.WebSockets.IFrameSink CreateSlot() => throw new InvalidOperationException();
 
-        public void SendJoinReply(Pulse.Broadcasting.IFrameSink slot, ReadOnlySpan<byte> utf8Payload, long snapshotVersion) => throw new InvalidOperationException();
+        public void SendJoinReply(Pulse.WebSockets.IFrameSink slot, ReadOnlySpan<byte> utf8Payload, long snapshotVersion) => throw new InvalidOperationException();
 
         public void Close(ushort code, string reason) => throw new InvalidOperationException();
     }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Broadcasting;
+using Pulse.Configuration;
 using Pulse.Http;
 using Pulse.Phoenix;
 using Pulse.WebSockets;
@@ -23,7 +24,7 @@ public class PhoenixChannelSessionTests
     public PhoenixChannelSessionTests()
     {
         _snapshots.Add(Guid.Parse(Id), ModelJson);
-        _factory = new PhoenixSocketFactory(_hub, _snapshots, new PhoenixOptions { MaxTopicsPerSocket = 3 }, NullLogger<PhoenixChannelSession>.Instance);
+        _factory = new PhoenixSocketFactory(_hub, _snapshots, new WebSocketTransportOptions { MaxTopicsPerSocket = 3 }, NullLogger<PhoenixChannelSession>.Instance);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Pulse.Phoenix;
+using Pulse.Configuration;
 
 namespace Pulse.Tests.Phoenix;
 
@@ -7,6 +7,6 @@ public class PhoenixOptionsTests
     [Fact]
     public void Defaults_MaxTopicsPerSocket_Is100()
     {
-        Assert.Equal(100, new PhoenixOptions().MaxTopicsPerSocket);
+        Assert.Equal(100, new WebSocketTransportOptions().MaxTopicsPerSocket);
     }
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pulse.Configuration;
 using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Pulse.Configuration;
 using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;

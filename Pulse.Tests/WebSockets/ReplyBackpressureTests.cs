@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Pulse.Configuration;
 using Pulse.Tests.Pipeline;
 using Pulse.WebSockets;
 using Xunit.Abstractions;

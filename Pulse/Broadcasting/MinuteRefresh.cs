@@ -1,5 +1,3 @@
-using Pulse.Http;
-
 namespace Pulse.Broadcasting;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace Pulse.Broadcasting;
 /// a zero point (DESIGN §5: a new zero point is a change). Also forgets snapshots nobody watches
 /// and nobody read for <see cref="IdleAfter"/>, so an event nobody watches costs nothing.
 /// </summary>
-internal sealed class MinuteRefresh(SnapshotService snapshots, Hub hub, Ticker ticker, TimeProvider timeProvider) : IAsyncDisposable
+internal sealed class MinuteRefresh(SnapshotService snapshots, IBroadcaster broadcaster, Ticker ticker, TimeProvider timeProvider) : IAsyncDisposable
 {
     private static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(10);
     private readonly CancellationTokenSource _stop = new();
@@ -33,7 +31,7 @@ internal sealed class MinuteRefresh(SnapshotService snapshots, Hub hub, Ticker t
             {
                 ticker.MarkDirty(id);
             }
-            else if (hub.SubscriberCount("event:" + id.ToString("D")) == 0 && timeProvider.GetElapsedTime(lastRead, nowStamp) > IdleAfter)
+            else if (!broadcaster.IsWatched(id) && timeProvider.GetElapsedTime(lastRead, nowStamp) > IdleAfter)
             {
                 snapshots.Forget(id);
             }

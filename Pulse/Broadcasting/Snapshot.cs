@@ -24,9 +24,6 @@ internal sealed class Snapshot(Guid eventId, long version, byte[] json)
     public string ETag => _etag ??= $"\"{Version}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Json), 0, 8)}\"";
 
     private string? _etag;
-
-    /// <summary>The topic string, lower case: <c>event:&lt;uuid&gt;</c>.</summary>
-    public string Topic => "event:" + EventId.ToString("D");
 }
 
 /// <summary>Where joins and <c>GET /v1/events/{id}</c> take their snapshot.</summary>

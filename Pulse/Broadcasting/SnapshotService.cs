@@ -7,7 +7,7 @@ namespace Pulse.Broadcasting;
 
 /// <summary>
 /// Owns the cached snapshot of every event someone asked about, and the one way to refresh it:
-/// <see cref="ComputeAsync"/> (called by the ticker). Readers never query while a snapshot is
+/// <see cref="ComputeAsync"/> (called by the ticker), which publishes through the <see cref="IBroadcaster"/>. Readers never query while a snapshot is
 /// cached; with none cached, concurrent readers share one computation. An id the
 /// <see cref="EventCatalog"/> does not know is answered "no such event" without a statement.
 /// </summary>
@@ -26,7 +26,7 @@ namespace Pulse.Broadcasting;
 /// </remarks>
 // SemaphoreSlim only needs disposing once its AvailableWaitHandle was used; it never is here.
 #pragma warning disable CA1001
-internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog catalog, TimeProvider timeProvider, int maxConcurrentComputations, Action<string, Snapshot> publish) : ISnapshotProvider
+internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog catalog, TimeProvider timeProvider, int maxConcurrentComputations, IBroadcaster broadcaster) : ISnapshotProvider, ISnapshotComputation
 #pragma warning restore CA1001
 {
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
@@ -87,6 +87,22 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
             }
         }
     }
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<Guid> HeldEvents()
+    {
+        var held = new HashSet<Guid>(broadcaster.WatchedEvents());
+        foreach (var cached in Cached())
+        {
+            held.Add(cached.EventId);
+        }
+
+        return held;
+    }
+
+    /// <inheritdoc />
+    Task ISnapshotComputation.ComputeAsync(Guid eventId, string eventName, CancellationToken cancellationToken) =>
+        ComputeAsync(eventId, eventName, cancellationToken);
 
     /// <summary>
     /// Computes the event's numbers now; when they changed, gives the snapshot a new version, caches
@@ -160,7 +176,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
                     // be newer than what subscribers of then hold, so they get it too.
                     if (changed && (!reader || snapshot!.Version > 1))
                     {
-                        publish(eventName, snapshot!);
+                        broadcaster.Broadcast(eventName, snapshot!);
                     }
 
                     return (snapshot, changed);

@@ -40,7 +40,7 @@ internal sealed partial class Ticker
                 // while it waited (a POST, a minute's turn) is coalesced into this computation, and the
                 // name is the latest notification's (TickerEventState remarks, DESIGN §7).
                 name = state.TakePending();
-                await _compute(eventId, name, _stopping.Token);
+                await _computation.ComputeAsync(eventId, name, _stopping.Token);
             }
             finally
             {
@@ -81,15 +81,6 @@ internal sealed partial class Ticker
         if (_failureLog.ShouldLog(out long suppressed))
         {
             _logger.ComputationFailed(eventId, suppressed, exception);
-        }
-
-        try
-        {
-            _onError?.Invoke(eventId, exception);
-        }
-        catch (Exception callbackException)
-        {
-            _logger.ErrorCallbackFailed(eventId, callbackException);
         }
     }
 

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Pulse.Configuration;
 using Pulse.Http;
 
 namespace Pulse.Broadcasting;
 
 /// <summary>
-/// Coalesces notifications per event into tick windows and runs the injected computation
-/// (DESIGN §8): at most one computation per event per window, a leading edge at once, a trailing
+/// Coalesces notifications per event into tick windows and runs the injected
+/// <see cref="ISnapshotComputation"/> (DESIGN §8): at most one computation per event per window, a leading edge at once, a trailing
 /// edge when the window ends, the last notification never dropped.
 /// </summary>
 /// <remarks>
@@ -37,12 +38,11 @@ namespace Pulse.Broadcasting;
 /// <c>await</c>, so it must not block before its first I/O. A semaphore bounds computations of
 /// different events (<see cref="BroadcastOptions.MaxConcurrentComputations"/>); one event never has
 /// two at once. Completions run on whatever thread finished the computation.</para>
-/// <para><b>Failures.</b> An exception from the computation keeps the event dirty, is logged, goes to
-/// the <c>onError</c> callback and is retried in a later window. The log is rate-limited
-/// (<see cref="LogLimiter"/>: the first failure, then one line per 30 s with the count), the callback
-/// sees every failure.</para>
+/// <para><b>Failures.</b> An exception from the computation keeps the event dirty, is logged and is
+/// retried in a later window. The log is rate-limited (<see cref="LogLimiter"/>: the first failure,
+/// then one line per 30 s with the count); the computation counts its own database errors.</para>
 /// </remarks>
-internal sealed partial class Ticker : IAsyncDisposable
+internal sealed partial class Ticker : INotificationSink, IAsyncDisposable
 {
     /// <summary>
     /// An event idle this many windows loses its state (120 × 500 ms = 1 min): days of battles leave
@@ -54,8 +54,7 @@ internal sealed partial class Ticker : IAsyncDisposable
     internal int IdleWindows { get; init; } = IdleWindowsBeforeRemoval;
 
     private readonly ConcurrentDictionary<Guid, TickerEventState> _states = new();
-    private readonly Func<Guid, string, CancellationToken, Task> _compute;
-    private readonly Action<Guid, Exception>? _onError;
+    private readonly ISnapshotComputation _computation;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly LogLimiter _failureLog;
@@ -81,16 +80,9 @@ internal sealed partial class Ticker : IAsyncDisposable
 
     /// <param name="options">Window and concurrency bound.</param>
     /// <param name="timeProvider">Clock of the timer and of the overrun checks.</param>
-    /// <param name="compute">Computes and broadcasts one event: (event id, name of the latest notification
-    /// coalesced into this computation, stopping token). Must be asynchronous at its first I/O.</param>
+    /// <param name="computation">Computes and broadcasts one event (see <see cref="ISnapshotComputation"/>).</param>
     /// <param name="logger">Where <see cref="BroadcastingLog"/> writes.</param>
-    /// <param name="onError">Called with each failed computation (e.g. to count <c>pulse_database_errors_total</c>).</param>
-    public Ticker(
-        BroadcastOptions options,
-        TimeProvider timeProvider,
-        Func<Guid, string, CancellationToken, Task> compute,
-        ILogger logger,
-        Action<Guid, Exception>? onError = null)
+    public Ticker(BroadcastOptions options, TimeProvider timeProvider, ISnapshotComputation computation, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TickMilliseconds, 1);
@@ -100,9 +92,8 @@ internal sealed partial class Ticker : IAsyncDisposable
         _maxConcurrent = options.MaxConcurrentComputations;
         _slots = new SemaphoreSlim(_maxConcurrent, _maxConcurrent);
         _timeProvider = timeProvider;
-        _compute = compute;
+        _computation = computation;
         _logger = logger;
-        _onError = onError;
         _failureLog = new LogLimiter(timeProvider, LogLimiter.DefaultInterval);
     }
 
@@ -150,5 +141,13 @@ internal sealed partial class Ticker : IAsyncDisposable
         {
             MarkDirty(eventId);
         }
+    }
+
+    /// <inheritdoc />
+    public int RecomputeHeld()
+    {
+        var eventIds = _computation.HeldEvents();
+        MarkAllDirty(eventIds);
+        return eventIds.Count;
     }
 }

@@ -1,6 +1,6 @@
 using Npgsql;
 using Pulse.Configuration;
-using Pulse.Http;
+using Pulse.Hosting;
 using Pulse.Storage;
 
 namespace Pulse.Cli;

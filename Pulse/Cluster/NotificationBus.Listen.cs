@@ -157,9 +157,8 @@ internal sealed partial class NotificationBus
 
     private void RecomputeWatched(long lostAt)
     {
-        var ids = _watched().Distinct().ToList();
-        _logger.RecomputingWatched(lostAt == 0 ? 0 : _time.GetElapsedTime(lostAt).TotalMilliseconds, ids.Count);
-        _ticker.MarkAllDirty(ids);
+        int count = _sink.RecomputeHeld();
+        _logger.RecomputingWatched(lostAt == 0 ? 0 : _time.GetElapsedTime(lostAt).TotalMilliseconds, count);
     }
 
     /// <summary>Sends the notifications held during an outage, on the LISTEN connection (idle between waits).</summary>
@@ -195,7 +194,7 @@ internal sealed partial class NotificationBus
         }
         else if (NotificationPayload.TryParse(args.Payload, out var notification))
         {
-            _ticker.Notify(notification.Value);
+            _sink.Notify(notification.Value);
         }
         else if (_payloadLog.ShouldLog(out long suppressed))
         {

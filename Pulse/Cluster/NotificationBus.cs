@@ -9,8 +9,8 @@ namespace Pulse.Cluster;
 
 /// <summary>
 /// The LISTEN/NOTIFY bus between Pulse nodes (DESIGN §9): every notification a node accepts is sent
-/// with NOTIFY on <see cref="Channel"/>, and every node, the sender included, feeds what it hears to its
-/// <see cref="Ticker"/> (coalescing absorbs duplicates). One node alone works the same way.
+/// with NOTIFY on <see cref="Channel"/>, and every node, the sender included, hands what it hears to its
+/// <see cref="INotificationSink"/> (the ticker: coalescing absorbs duplicates). One node alone works the same way.
 /// </summary>
 /// <remarks>
 /// <para><b>Concurrency model.</b> One loop task owns the LISTEN connection (dedicated, unpooled,
@@ -18,18 +18,19 @@ namespace Pulse.Cluster;
 /// loop's own thread. <see cref="PublishAsync"/> runs on request threads and sends NOTIFY through the
 /// shared pool, never through the LISTEN connection (one command at a time per connection).</para>
 /// <para><b>Lifecycle.</b> <see cref="StartAsync"/> → connected (listening) ⇄ reconnecting, with capped,
-/// jittered exponential backoff (100 ms doubling to 5 s) → <see cref="StopAsync"/>.</para>
+/// jittered exponential backoff (100 ms doubling to <see cref="MaxBackoff"/>, 2 s) → <see cref="StopAsync"/>.</para>
 /// <para><b>Catalogs.</b> The same connection LISTENs on <see cref="ICatalog.Channel"/>, where migration
 /// 003's triggers name a changed table (<c>api_keys</c>, <c>events</c>): the matching catalog re-reads it.
 /// Every catalog also re-reads after each LISTEN, the first included, since changes before it were not heard.</para>
-/// <para><b>Invariants.</b> (1) A POST is never lost: when NOTIFY fails, the local ticker is notified
+/// <para><b>Invariants.</b> (1) A POST is never lost: when NOTIFY fails, the local sink is notified
 /// directly (its event stays dirty until a computation succeeds) and the notification is held in
 /// <c>_pending</c> until NOTIFY works again, so other nodes get it too. (2) When this node is not
-/// listening, its own NOTIFY would not come back, so the local ticker is notified directly as well.
-/// (3) After every reconnect, every watched or cached event is marked dirty once, after LISTEN took
-/// effect: a change before that is recomputed, a change after it is heard.</para>
+/// listening, its own NOTIFY would not come back, so the local sink is notified directly as well.
+/// (3) After every reconnect, every watched or cached event is recomputed once
+/// (<see cref="INotificationSink.RecomputeHeld"/>), after LISTEN took effect: a change before that is
+/// recomputed, a change after it is heard.</para>
 /// </remarks>
-internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDisposable
+internal sealed partial class NotificationBus : INotificationPublisher, IListenStatus, IAsyncDisposable
 {
     /// <summary>The channel name, a fixed identifier (never input). The trigger of migration 002 uses it too.</summary>
     public const string Channel = "pulse_events";
@@ -49,8 +50,7 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
 
     private readonly NpgsqlDataSource _pool;
     private readonly NpgsqlDataSource _listenSource;
-    private readonly Ticker _ticker;
-    private readonly Func<IEnumerable<Guid>> _watched;
+    private readonly INotificationSink _sink;
     private readonly IReadOnlyList<ICatalog> _catalogs;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -65,15 +65,13 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
 
     /// <param name="options">The database settings; the LISTEN connection is built from the same URL.</param>
     /// <param name="pool">The shared pool, for NOTIFY.</param>
-    /// <param name="ticker">Where heard notifications go.</param>
-    /// <param name="watched">Events to recompute after a reconnect (watched topics and cached snapshots).</param>
+    /// <param name="sink">Where heard notifications go, and who recomputes after a reconnect.</param>
     /// <param name="catalogs">In-memory copies of tables, told when their table changed or changes may have been missed.</param>
-    public NotificationBus(DatabaseOptions options, NpgsqlDataSource pool, Ticker ticker, Func<IEnumerable<Guid>> watched, IReadOnlyList<ICatalog> catalogs, TimeProvider time, ILogger logger)
+    public NotificationBus(DatabaseOptions options, NpgsqlDataSource pool, INotificationSink sink, IReadOnlyList<ICatalog> catalogs, TimeProvider time, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _pool = pool;
-        _ticker = ticker;
-        _watched = watched;
+        _sink = sink;
         _catalogs = catalogs;
         _time = time;
         _logger = logger;
@@ -83,11 +81,8 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
         _listenSource = PulseDatabase.Build(ListenConnectionString(options));
     }
 
-    /// <summary>True while the LISTEN connection is established.</summary>
+    /// <inheritdoc />
     public bool IsListening => _listening;
-
-    /// <summary>Events whose NOTIFY still waits for the database.</summary>
-    public int PendingCount => _pending.Count;
 
     /// <summary>
     /// Starts the loop and waits (at most <paramref name="firstListenTimeout"/>) for the first LISTEN,
@@ -111,7 +106,7 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
     {
         if (!_listening)
         {
-            _ticker.Notify(notification);
+            _sink.Notify(notification);
         }
 
         try
@@ -127,7 +122,7 @@ internal sealed partial class NotificationBus : INotificationPublisher, IAsyncDi
             // reach this node now and the others later.
             if (_listening)
             {
-                _ticker.Notify(notification);
+                _sink.Notify(notification);
             }
 
             Hold(notification);

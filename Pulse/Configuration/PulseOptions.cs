@@ -1,6 +1,3 @@
-using Pulse.Broadcasting;
-using Pulse.WebSockets;
-
 namespace Pulse.Configuration;
 
 /// <summary>

@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Pulse.Cli;
 using Pulse.Configuration;
-using Pulse.Http;
+using Pulse.Hosting;
 using Pulse.Storage;
 
 namespace Pulse.Demo;

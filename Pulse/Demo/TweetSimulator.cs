@@ -1,5 +1,6 @@
 using System.Text;
 using Npgsql;
+using Pulse.Phoenix;
 
 namespace Pulse.Demo;
 
@@ -22,7 +23,7 @@ internal sealed class TweetSimulator(
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var body = Encoding.UTF8.GetBytes($$$"""{"topic":"event:{{{eventId:D}}}","event":"update","payload":{"event_id":"{{{eventId:D}}}"}}""");
+        var body = Encoding.UTF8.GetBytes($$$"""{"topic":"{{{EventTopic.Format(eventId)}}}","event":"update","payload":{"event_id":"{{{eventId:D}}}"}}""");
         var batch = new TweetBatch();
         using var timer = new PeriodicTimer(Period, timeProvider);
         try

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Pulse.Broadcasting;
 using Pulse.Cluster;
+using Pulse.Phoenix;
 using Pulse.Storage;
 
 namespace Pulse.Http;
@@ -9,8 +10,6 @@ namespace Pulse.Http;
 /// <summary>The <c>/v1/events</c> routes of DESIGN §6.</summary>
 internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, EventCatalog catalog, INotificationPublisher publisher, long maxBodyBytes)
 {
-    private const int MaxEventNameLength = 255;
-
     /// <summary><c>POST /v1/events</c>: validate, check the event exists (in memory: <see cref="EventCatalog"/>), hand over, 204.</summary>
     public async Task PostAsync(HttpContext context)
     {
@@ -117,7 +116,7 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
             return "topic, event and payload.event_id are required";
         }
 
-        if (!topic.StartsWith("event:", StringComparison.Ordinal) || !Guid.TryParse(topic.AsSpan(6), out eventId))
+        if (!EventTopic.TryParse(topic, out eventId))
         {
             return "topic must be event:<uuid>";
         }
@@ -127,14 +126,9 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
             return "payload.event_id must equal the topic's event id";
         }
 
-        if (name.Length == 0 || name.Length > MaxEventNameLength)
+        if (Notification.CheckEventName(name) is { } problem)
         {
-            return $"event must be 1 to {MaxEventNameLength} characters";
-        }
-
-        if (name.StartsWith("phx_", StringComparison.Ordinal))
-        {
-            return "event must not start with phx_ (reserved by the Phoenix protocol)";
+            return problem;
         }
 
         eventName = name;

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
+using Pulse.Cluster;
 
 namespace Pulse.Http;
 
 /// <summary>
 /// <c>/healthz</c> (the process serves) and <c>/readyz</c> (the database answers and, when given, the
-/// node hears other nodes: <paramref name="notReady"/> returns the reason it does not, or null).
+/// node hears other nodes: <paramref name="cluster"/>, when given, is listening).
 /// </summary>
 /// <remarks>
 /// The 503's reason is one of a few fixed sentences: <c>/readyz</c> needs no key, and Npgsql's
@@ -13,13 +14,16 @@ namespace Pulse.Http;
 /// <see cref="LogLimiter.DefaultInterval"/> while the outage lasts (a load balancer probes every
 /// node every few seconds).
 /// </remarks>
-internal sealed class HealthEndpoints(Npgsql.NpgsqlDataSource dataSource, ILogger logger, TimeProvider timeProvider, Func<string?>? notReady = null)
+internal sealed class HealthEndpoints(Npgsql.NpgsqlDataSource dataSource, ILogger logger, TimeProvider timeProvider, IListenStatus? cluster = null)
 {
     /// <summary>The reason when the database refused or failed the probe.</summary>
     internal const string DatabaseUnavailable = "database unavailable";
 
     // A readiness probe must answer quickly even when the database hangs.
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The reason while the node does not hear the other nodes.</summary>
+    internal const string NotListening = "not listening for notifications of other nodes (reconnecting to the database)";
 
     private static readonly string DatabaseSlow = $"database did not answer within {ReadyTimeout.TotalSeconds:0} s";
 
@@ -52,9 +56,9 @@ internal sealed class HealthEndpoints(Npgsql.NpgsqlDataSource dataSource, ILogge
         }
 
         _failureLog.Recovered(out _);
-        if (notReady?.Invoke() is { } why)
+        if (cluster is { IsListening: false })
         {
-            await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, why);
+            await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, NotListening);
             return;
         }
 

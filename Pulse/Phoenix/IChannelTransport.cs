@@ -1,4 +1,4 @@
-using Pulse.Broadcasting;
+using Pulse.WebSockets;
 
 namespace Pulse.Phoenix;
 

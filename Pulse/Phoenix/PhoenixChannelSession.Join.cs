@@ -13,13 +13,14 @@ internal sealed partial class PhoenixChannelSession
 
     private async ValueTask JoinAsync(PhoenixMessage message)
     {
-        if (!PhoenixNames.TryParseEventTopic(message.Topic!, out var eventId, out string topic))
+        if (!EventTopic.TryParse(message.Topic!, out var eventId))
         {
             PhoenixLog.UnmatchedTopic(logger, transport.ConnectionId, message.Event!, message.Topic!);
             SendError(message.JoinRef, message.Ref, message.Topic!, UnmatchedTopic);
             return;
         }
 
+        string topic = EventTopic.Format(eventId);
         _joined ??= [];
         if (_joined.Remove(topic, out var previous))
         {
@@ -40,8 +41,7 @@ internal sealed partial class PhoenixChannelSession
         // the slot, which SendJoinReply opens only once the reply is queued; so the client never gets the
         // reply after a newer broadcast (its screen would go back to older numbers until the next change),
         // and a broadcast not newer than the reply's snapshot is not sent at all.
-        var slot = transport.CreateSlot();
-        var subscription = hub.Subscribe(topic, serializer.Version, slot);
+        var subscription = hub.Subscribe(topic, serializer.Version, transport.CreateSlot(), message.JoinRef);
         Snapshot? snapshot;
         try
         {
@@ -50,7 +50,6 @@ internal sealed partial class PhoenixChannelSession
         catch (Exception ex)
         {
             subscription.Dispose();
-            slot.Dispose();
             if (joinFailures.ShouldLog(out long suppressed))
             {
                 PhoenixLog.JoinFailed(logger, suppressed, transport.ConnectionId, topic, ex.GetType().Name, ex.Message);
@@ -69,7 +68,6 @@ internal sealed partial class PhoenixChannelSession
         if (snapshot is null || _closed)
         {
             subscription.Dispose();
-            slot.Dispose();
             if (snapshot is null)
             {
                 SendError(message.JoinRef, message.Ref, topic, NotFound);
@@ -78,16 +76,16 @@ internal sealed partial class PhoenixChannelSession
             return;
         }
 
-        _joined[topic] = new JoinedTopic(message.JoinRef, subscription, slot);
+        _joined[topic] = subscription;
         var writer = JsonScratch.Begin();
         serializer.WriteJoinReply(writer, message.JoinRef, message.Ref, topic, message.Payload.Span, snapshot.Json);
-        transport.SendJoinReply(slot, JsonScratch.End(writer), snapshot.Version);
+        transport.SendJoinReply(subscription.Slot, JsonScratch.End(writer), snapshot.Version);
         Interlocked.Increment(ref PulseMetrics.ChannelJoinsTotal);
     }
 
     private void Leave(in PhoenixMessage message)
     {
-        string topic = PhoenixNames.CanonicalTopic(message.Topic!);
+        string topic = EventTopic.Canonical(message.Topic!);
         if (_joined is null || !_joined.Remove(topic, out var joined))
         {
             // As Phoenix: leaving a topic that is not joined is acknowledged.

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
+using Pulse.Configuration;
 using Pulse.WebSockets;
 
 namespace Pulse.Phoenix;
@@ -29,7 +30,7 @@ internal sealed partial class PhoenixChannelSession(
     PhoenixSerializer serializer,
     Hub hub,
     ISnapshotProvider snapshots,
-    PhoenixOptions options,
+    WebSocketTransportOptions options,
     LogLimiter joinFailures,
     ILogger logger) : IWebSocketHandler
 {
@@ -37,8 +38,8 @@ internal sealed partial class PhoenixChannelSession(
     private static readonly JsonEncodedText UnmatchedTopic = JsonEncodedText.Encode("unmatched topic");
     private static readonly JsonEncodedText UnknownEvent = JsonEncodedText.Encode("unknown event");
 
-    // Lower-case topic → its join; created on the first join (an idle socket with no channel holds none).
-    private Dictionary<string, JoinedTopic>? _joined;
+    // Lower-case topic → its subscription; created on the first join (an idle socket with no channel holds none).
+    private Dictionary<string, ChannelSubscription>? _joined;
     private bool _closed;
 
     public int JoinedCount => _joined?.Count ?? 0;
@@ -104,7 +105,7 @@ internal sealed partial class PhoenixChannelSession(
 
     private void HandleOther(in PhoenixMessage decoded)
     {
-        string topic = PhoenixNames.CanonicalTopic(decoded.Topic!);
+        string topic = EventTopic.Canonical(decoded.Topic!);
         if (_joined is not null && _joined.ContainsKey(topic))
         {
             SendError(decoded.JoinRef, decoded.Ref, topic, UnknownEvent);
@@ -134,18 +135,5 @@ internal sealed partial class PhoenixChannelSession(
         var writer = JsonScratch.Begin();
         serializer.WriteClose(writer, joinRef, topic);
         transport.SendText(JsonScratch.End(writer));
-    }
-
-    /// <summary>One joined topic: its join ref (for <c>phx_close</c>), hub subscription and slot.</summary>
-    private sealed class JoinedTopic(string? joinRef, HubSubscription subscription, IFrameSink slot) : IDisposable
-    {
-        public string? JoinRef { get; } = joinRef;
-
-        /// <summary>Unsubscribes first, so no new frame is offered to the slot being disposed.</summary>
-        public void Dispose()
-        {
-            subscription.Dispose();
-            slot.Dispose();
-        }
     }
 }

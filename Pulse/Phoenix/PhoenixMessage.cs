@@ -33,31 +33,4 @@ internal static class PhoenixNames
 
     /// <summary>The socket-level topic that carries heartbeats.</summary>
     public const string PhoenixTopic = "phoenix";
-
-    /// <summary>Topics of Pulse channels: <c>event:&lt;uuid&gt;</c>.</summary>
-    public const string EventTopicPrefix = "event:";
-
-    /// <summary>
-    /// Parses <c>event:&lt;uuid&gt;</c> in any case and gives the lower-case topic (DESIGN §5: ids are
-    /// accepted in any case, topics use the lower-case form).
-    /// </summary>
-    public static bool TryParseEventTopic(string topic, out Guid eventId, out string canonicalTopic)
-    {
-        if (topic.StartsWith(EventTopicPrefix, StringComparison.OrdinalIgnoreCase)
-            && Guid.TryParseExact(topic.AsSpan(EventTopicPrefix.Length), "D", out eventId))
-        {
-            canonicalTopic = EventTopic(eventId);
-            return true;
-        }
-
-        eventId = Guid.Empty;
-        canonicalTopic = topic;
-        return false;
-    }
-
-    /// <summary>The lower-case form of an <c>event:&lt;uuid&gt;</c> topic; any other topic unchanged.</summary>
-    public static string CanonicalTopic(string topic) =>
-        TryParseEventTopic(topic, out _, out string canonical) ? canonical : topic;
-
-    public static string EventTopic(Guid eventId) => EventTopicPrefix + eventId.ToString("D");
 }

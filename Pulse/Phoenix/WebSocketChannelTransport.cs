@@ -1,4 +1,3 @@
-using Pulse.Broadcasting;
 using Pulse.WebSockets;
 
 namespace Pulse.Phoenix;

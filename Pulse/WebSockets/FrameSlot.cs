@@ -26,7 +26,7 @@ internal sealed class SharedFrame(byte[] bytes, long version = 0)
 /// Thread safety: <see cref="Offer"/> may be called from any thread, concurrently with the socket's writer;
 /// it never blocks and never waits for the socket, so one slow socket cannot delay a broadcast.
 /// </remarks>
-internal sealed class FrameSlot : Pulse.Broadcasting.IFrameSink
+internal sealed class FrameSlot : IFrameSink
 {
     private const long Closed = -1;
 

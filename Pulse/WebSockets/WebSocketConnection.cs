@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Pulse.Configuration;
 using Pulse.Http;
 
 namespace Pulse.WebSockets;

@@ -1,4 +1,4 @@
-namespace Pulse.WebSockets;
+namespace Pulse.Configuration;
 
 /// <summary>The transport's settings, bound from the <c>WebSocket</c> configuration section.</summary>
 internal sealed class WebSocketTransportOptions

@@ -1,6 +1,4 @@
-using Pulse.Broadcasting;
-
-namespace Pulse.Http;
+namespace Pulse.Hosting;
 
 internal sealed partial class PulseServer
 {
@@ -69,23 +67,6 @@ internal sealed partial class PulseServer
         await _events.DisposeAsync();
         _loggers.Dispose();
         await DataSource.DisposeAsync();
-    }
-
-    /// <summary>Events to recompute after missed notifications: watched topics and cached snapshots.</summary>
-    private static IEnumerable<Guid> WatchedEvents(Hub hub, SnapshotService snapshots)
-    {
-        foreach (var topic in hub.WatchedTopics())
-        {
-            if (topic.StartsWith("event:", StringComparison.Ordinal) && Guid.TryParse(topic.AsSpan(6), out var id))
-            {
-                yield return id;
-            }
-        }
-
-        foreach (var cached in snapshots.Cached())
-        {
-            yield return cached.EventId;
-        }
     }
 
     private async Task FinishAsync(Task draining)

@@ -1,35 +1,39 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Pulse.Broadcasting;
 using Pulse.Http;
-using Pulse.Phoenix;
 using Pulse.WebSockets;
 
-namespace Pulse.Broadcasting;
+namespace Pulse.Phoenix;
 
 /// <summary>
 /// Topics (<c>event:&lt;uuid&gt;</c>) → subscribers, and the fan-out of one broadcast: the message is
 /// encoded once per serializer in use, framed once, and the same <see cref="SharedFrame"/> is offered
-/// to every subscriber's latest-only slot.
+/// to every subscriber's latest-only slot. The <see cref="IBroadcaster"/> of the broadcasting layer.
 /// </summary>
 /// <remarks>
 /// Concurrency model: one <see cref="ConcurrentDictionary{TKey,TValue}"/> of topics; each topic has its
 /// own lock guarding an array of subscriptions. Subscribe and unsubscribe are O(1) under that lock
 /// (append; swap-remove by the index the subscription carries), so a join storm of 19,000 on one
-/// topic costs 19,000 short lock holds. <see cref="Publish"/> copies the subscriber array under the
+/// topic costs 19,000 short lock holds. A subscriber is a <see cref="ChannelSubscription"/>, the one
+/// record of a joined topic (the session owns it; disposing it leaves the topic). <see cref="Publish"/> copies the subscriber array under the
 /// lock into a pooled array (19,000 references ≈ 150 KB of memcpy) and offers outside it, so joins
 /// never wait for a fan-out and a sink that calls back into the hub cannot deadlock.
 /// Invariant: a topic in the dictionary with zero subscribers is removed under its lock and marked
 /// dead; a subscriber that finds a dead topic retries with a fresh one.
 /// </remarks>
-internal sealed partial class Hub(ILogger<Hub> logger)
+internal sealed partial class Hub(ILogger<Hub> logger) : IBroadcaster
 {
     private readonly ConcurrentDictionary<string, HubTopic> _topics = new(StringComparer.Ordinal);
 
-    /// <summary>Adds <paramref name="sink"/> to <paramref name="topic"/>; dispose the result to leave.</summary>
-    public HubSubscription Subscribe(string topic, PhoenixVersion version, IFrameSink sink)
+    /// <summary>
+    /// Subscribes <paramref name="slot"/> to <paramref name="topic"/> for a client of
+    /// <paramref name="version"/> that joined with <paramref name="joinRef"/>; dispose the result to leave.
+    /// </summary>
+    public ChannelSubscription Subscribe(string topic, PhoenixVersion version, IFrameSink slot, string? joinRef = null)
     {
-        var subscription = new HubSubscription(this, version, sink);
+        var subscription = new ChannelSubscription(this, topic, joinRef, version, slot);
         while (true)
         {
             var entry = _topics.GetOrAdd(topic, static name => new HubTopic(name));
@@ -73,16 +77,37 @@ internal sealed partial class Hub(ILogger<Hub> logger)
         finally
         {
             Array.Clear(subscribers, 0, count);
-            ArrayPool<HubSubscription>.Shared.Return(subscribers);
+            ArrayPool<ChannelSubscription>.Shared.Return(subscribers);
         }
 
         Interlocked.Add(ref PulseMetrics.BroadcastFramesTotal, count);
         return count;
     }
 
+    /// <inheritdoc />
+    public void Broadcast(string eventName, Snapshot snapshot) => Publish(EventTopic.Format(snapshot.EventId), eventName, snapshot);
+
+    /// <inheritdoc />
+    public bool IsWatched(Guid eventId) => SubscriberCount(EventTopic.Format(eventId)) > 0;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Guid> WatchedEvents()
+    {
+        var events = new List<Guid>();
+        foreach (var pair in _topics)
+        {
+            if (pair.Value.EventId is { } eventId && pair.Value.Count > 0)
+            {
+                events.Add(eventId);
+            }
+        }
+
+        return events;
+    }
+
     public int SubscriberCount(string topic) => _topics.TryGetValue(topic, out var entry) ? entry.Count : 0;
 
-    /// <summary>Topics with at least one subscriber right now ("watched events"); a copy.</summary>
+    /// <summary>Topics with at least one subscriber right now; a copy.</summary>
     public IReadOnlyList<string> WatchedTopics()
     {
         var topics = new List<string>();
@@ -97,7 +122,7 @@ internal sealed partial class Hub(ILogger<Hub> logger)
         return topics;
     }
 
-    internal void Unsubscribe(HubTopic entry, HubSubscription subscription)
+    internal void Unsubscribe(HubTopic entry, ChannelSubscription subscription)
     {
         if (entry.Remove(subscription))
         {
@@ -113,11 +138,11 @@ internal sealed partial class Hub(ILogger<Hub> logger)
         return FrameWriter.EncodeShared(JsonScratch.End(writer), snapshot.Version);
     }
 
-    private void Offer(HubSubscription subscriber, SharedFrame frame)
+    private void Offer(ChannelSubscription subscriber, SharedFrame frame)
     {
         try
         {
-            subscriber.Sink.Offer(frame);
+            subscriber.Slot.Offer(frame);
         }
         catch (Exception ex)
         {

@@ -1,10 +1,8 @@
-using Pulse.WebSockets;
-
-namespace Pulse.Broadcasting;
+namespace Pulse.WebSockets;
 
 /// <summary>
-/// Where the hub offers a subscriber its frames: a socket's latest-only slot for one joined topic
-/// (<see cref="FrameSlot"/> behind <c>Phoenix.WebSocketChannelTransport</c>).
+/// A socket's latest-only slot for one stream of shared frames (<see cref="FrameSlot"/>): what the
+/// protocol above (the Phoenix hub) offers each subscriber's broadcasts to.
 /// </summary>
 /// <remarks>
 /// <see cref="Offer"/> is called from any thread, possibly just after <see cref="IDisposable.Dispose"/>

@@ -1,23 +1,25 @@
 using System.Buffers;
-using Pulse.Phoenix;
 
-namespace Pulse.Broadcasting;
+namespace Pulse.Phoenix;
 
 /// <summary>One topic's subscribers; all mutable state is guarded by <c>_gate</c>.</summary>
 internal sealed class HubTopic(string name)
 {
     private readonly Lock _gate = new();
-    private HubSubscription[] _items = new HubSubscription[4];
+    private ChannelSubscription[] _items = new ChannelSubscription[4];
     private int _count;
     private int _v1Count;
     private bool _dead;
 
     public string Name { get; } = name;
 
+    /// <summary>The event of an <c>event:&lt;uuid&gt;</c> topic, read once when the topic is created; null for another topic.</summary>
+    public Guid? EventId { get; } = EventTopic.TryParse(name, out var eventId) ? eventId : null;
+
     public int Count => Volatile.Read(ref _count);
 
     /// <summary><c>false</c> when this topic was emptied and removed: the caller takes a fresh one.</summary>
-    public bool TryAdd(HubSubscription subscription)
+    public bool TryAdd(ChannelSubscription subscription)
     {
         lock (_gate)
         {
@@ -44,7 +46,7 @@ internal sealed class HubTopic(string name)
     }
 
     /// <summary>Swap-removes; <c>true</c> when the topic became empty (and is now dead).</summary>
-    public bool Remove(HubSubscription subscription)
+    public bool Remove(ChannelSubscription subscription)
     {
         lock (_gate)
         {
@@ -81,7 +83,7 @@ internal sealed class HubTopic(string name)
     /// A pooled copy of the subscribers, to return to <see cref="ArrayPool{T}.Shared"/>;
     /// <c>null</c> when there are none.
     /// </summary>
-    public HubSubscription[]? CopySubscribers(out int count, out int v1Count)
+    public ChannelSubscription[]? CopySubscribers(out int count, out int v1Count)
     {
         lock (_gate)
         {
@@ -92,36 +94,9 @@ internal sealed class HubTopic(string name)
                 return null;
             }
 
-            var copy = ArrayPool<HubSubscription>.Shared.Rent(count);
+            var copy = ArrayPool<ChannelSubscription>.Shared.Rent(count);
             Array.Copy(_items, copy, count);
             return copy;
-        }
-    }
-}
-
-/// <summary>One sink on one topic; <see cref="Dispose"/> unsubscribes (idempotent).</summary>
-internal sealed class HubSubscription(Hub hub, PhoenixVersion version, IFrameSink sink) : IDisposable
-{
-    private HubTopic? _topic;
-
-    public PhoenixVersion Version { get; } = version;
-
-    public IFrameSink Sink { get; } = sink;
-
-    /// <summary>Position in the topic's array; written only under the topic's lock; −1 once removed.</summary>
-    internal int Index { get; set; } = -1;
-
-    internal void Attach(HubTopic topic, int index)
-    {
-        _topic = topic;
-        Index = index;
-    }
-
-    public void Dispose()
-    {
-        if (_topic is { } topic)
-        {
-            hub.Unsubscribe(topic, this);
         }
     }
 }

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
+using Pulse.Cluster;
 using Pulse.WebSockets;
 
-namespace Pulse.Cluster;
+namespace Pulse.Hosting;
 
 /// <summary>
 /// Closes every open WebSocket with 1001 ("going away", RFC 6455 §7.4.1) in batches spread over the

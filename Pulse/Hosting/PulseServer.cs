@@ -4,15 +4,18 @@ using Npgsql;
 using Pulse.Broadcasting;
 using Pulse.Cluster;
 using Pulse.Configuration;
+using Pulse.Http;
 using Pulse.Phoenix;
 using Pulse.Storage;
 using Pulse.WebSockets;
 
-namespace Pulse.Http;
+namespace Pulse.Hosting;
 
 /// <summary>
 /// The composition root: one Kestrel on the slim host, Pulse's parts built by hand (no reflection,
-/// no container lookups on hot paths), the router as the only middleware.
+/// no container lookups on hot paths), the router as the only middleware. Each lower layer owns the
+/// seams it calls through (<see cref="INotificationSink"/>, <see cref="ISnapshotComputation"/>,
+/// <see cref="IBroadcaster"/>, <see cref="IListenStatus"/>); they are joined here and nowhere else.
 /// </summary>
 internal sealed partial class PulseServer : IAsyncDisposable
 {
@@ -75,13 +78,29 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var storageLogger = loggers.CreateLogger("Pulse.Storage");
         var keys = new ApiKeyStore(dataSource, timeProvider, storageLogger);
         var events = new EventCatalog(dataSource, timeProvider, storageLogger);
+
+        // The path of one notification, from the POST to bytes on a socket (DESIGN §1):
+        //  1. POST /v1/events: the Router authenticates, EventsEndpoints validates the body (EventTopic,
+        //     Notification.CheckEventName) and finds the id in the EventCatalog (memory, no query).
+        //  2. It hands the Notification to the INotificationPublisher, the bus: NOTIFY pulse_events
+        //     through the pool (straight to step 4 when this node does not listen or NOTIFY fails).
+        //  3. PostgreSQL delivers it to the LISTEN connection of every node, this one included; the bus
+        //     reads the NotificationPayload (the database trigger writes the same shape).
+        //  4. INotificationSink.Notify: the Ticker marks the event dirty and starts its computation at
+        //     once (leading edge) or at the end of the window (trailing edge), one per window.
+        //  5. ISnapshotComputation.ComputeAsync: SnapshotService reads the numbers (ViewModelQuery) and,
+        //     when they changed, caches a new version and calls IBroadcaster.Broadcast.
+        //  6. The Phoenix Hub encodes the broadcast once per serializer in use and frames it once
+        //     (SharedFrame), then offers it to the slot of every ChannelSubscription of the topic.
+        //  7. The slot (FrameSlot, latest-only) schedules its WebSocketConnection's writer, which copies the
+        //     frame into Kestrel's output pipe and flushes: the bytes are on the socket.
         var hub = new Hub(loggers.CreateLogger<Hub>());
-        var snapshots = new SnapshotService(dataSource, events, timeProvider, options.Broadcast.MaxConcurrentComputations, (name, snapshot) => hub.Publish(snapshot.Topic, name, snapshot));
-        var ticker = new Ticker(options.Broadcast, timeProvider, (id, name, ct) => snapshots.ComputeAsync(id, name, ct), loggers.CreateLogger<Ticker>());
+        var snapshots = new SnapshotService(dataSource, events, timeProvider, options.Broadcast.MaxConcurrentComputations, broadcaster: hub);
+        var ticker = new Ticker(options.Broadcast, timeProvider, computation: snapshots, loggers.CreateLogger<Ticker>());
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
-        var sockets = new PhoenixSocketFactory(hub, snapshots, new PhoenixOptions { MaxTopicsPerSocket = options.WebSocket.MaxTopicsPerSocket }, loggers.CreateLogger<PhoenixChannelSession>(), timeProvider);
-        var bus = new NotificationBus(options.Database, dataSource, ticker, () => WatchedEvents(hub, snapshots), [keys, events], timeProvider, loggers.CreateLogger<NotificationBus>());
+        var sockets = new PhoenixSocketFactory(hub, snapshots, options.WebSocket, loggers.CreateLogger<PhoenixChannelSession>(), timeProvider);
+        var bus = new NotificationBus(options.Database, dataSource, sink: ticker, [keys, events], timeProvider, loggers.CreateLogger<NotificationBus>());
 
         // One heartbeat for every listener: it is also the list of open sockets the drain closes.
         var socketLogger = loggers.CreateLogger("Pulse.WebSockets");
@@ -121,7 +140,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var app = builder.Build();
         var router = new Router(
             new EventsEndpoints(snapshots, store, events, bus, options.Http.MaxBodyBytes),
-            new HealthEndpoints(dataSource, loggers.CreateLogger<HealthEndpoints>(), timeProvider, () => bus.IsListening ? null : "not listening for notifications of other nodes (reconnecting to the database)"),
+            new HealthEndpoints(dataSource, loggers.CreateLogger<HealthEndpoints>(), timeProvider, cluster: bus),
             new DashboardEndpoints(new EmbeddedAssets(), store, snapshots, timeProvider),
             new ApiKeyAuthentication(keys),
             loggers.CreateLogger<Router>(),

@@ -1,4 +1,4 @@
-namespace Pulse.Broadcasting;
+namespace Pulse.Configuration;
 
 /// <summary>The <c>Broadcast</c> configuration section.</summary>
 internal sealed class BroadcastOptions

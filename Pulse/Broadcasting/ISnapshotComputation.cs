@@ -1,0 +1,18 @@
+namespace Pulse.Broadcasting;
+
+/// <summary>
+/// The work the <see cref="Ticker"/> schedules: one computation of one event's numbers, and the list
+/// of events worth recomputing. Implemented by <see cref="SnapshotService"/>.
+/// </summary>
+internal interface ISnapshotComputation
+{
+    /// <summary>
+    /// Computes the event's numbers now and, when they changed, publishes them under
+    /// <paramref name="eventName"/> (the latest notification coalesced into this computation, DESIGN §7).
+    /// Must be asynchronous at its first I/O: the ticker starts it inline on the notifying thread.
+    /// </summary>
+    Task ComputeAsync(Guid eventId, string eventName, CancellationToken cancellationToken);
+
+    /// <summary>Events whose numbers someone holds: watched by a subscriber, or cached. A copy, each id once.</summary>
+    IReadOnlyCollection<Guid> HeldEvents();
+}
