@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Pulse.Broadcasting;
-using Pulse.Http;
+using Pulse.Diagnostics;
+using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Broadcasting;
 
@@ -14,18 +15,20 @@ public sealed class TickerTests : IAsyncDisposable
     private readonly RecordingCompute _compute;
     private readonly ListLogger _logger = new();
     private readonly List<Exception> _errors = [];
+    private readonly TestMetrics _metrics = new();
     private readonly Ticker _ticker;
 
     public TickerTests()
     {
         _compute = new RecordingCompute(_time);
-        _ticker = new Ticker(new BroadcastOptions(), _time, _compute.ComputeAsync, _logger, (_, e) => _errors.Add(e));
+        _ticker = new Ticker(new BroadcastOptions(), _time, _compute.ComputeAsync, _logger, _metrics.Instruments, (_, e) => _errors.Add(e));
     }
 
     public async ValueTask DisposeAsync()
     {
         await _ticker.DisposeAsync();
         _compute.Dispose();
+        _metrics.Dispose();
     }
 
     private void Tick()
@@ -47,14 +50,14 @@ public sealed class TickerTests : IAsyncDisposable
     [Fact]
     public void Notify_CountsEveryNotification()
     {
-        long before = Interlocked.Read(ref PulseMetrics.NotificationsTotal);
+        long before = _metrics.Read(PulseMetrics.NotificationsTotal);
 
         for (int i = 0; i < 5; i++)
         {
             _ticker.Notify(new Notification(EventA, "tweet"));
         }
 
-        Assert.True(Interlocked.Read(ref PulseMetrics.NotificationsTotal) - before >= 5);
+        Assert.Equal(5, _metrics.Read(PulseMetrics.NotificationsTotal) - before);
     }
 
     [Fact]
@@ -156,7 +159,7 @@ public sealed class TickerTests : IAsyncDisposable
     [Fact]
     public void ErrorCallbackThrows_EventStillRetried()
     {
-        var ticker = new Ticker(new BroadcastOptions(), _time, _compute.ComputeAsync, _logger, (_, _) => throw new InvalidOperationException("callback"));
+        var ticker = new Ticker(new BroadcastOptions(), _time, _compute.ComputeAsync, _logger, _metrics.Instruments, (_, _) => throw new InvalidOperationException("callback"));
         _compute.Behavior = (_, _) => _compute.Calls.Count == 1 ? Task.FromException(new TimeoutException()) : Task.CompletedTask;
 
         ticker.Notify(new Notification(EventA, "n1"));
@@ -219,7 +222,7 @@ public sealed class TickerTests : IAsyncDisposable
     public async Task Notify_NamedThenMinuteRefreshBeforeSlotFrees_BroadcastsPostedName()
     {
         // One slot, held by event B: A is claimed at once but waits for the slot.
-        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute.ComputeAsync, _logger);
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute.ComputeAsync, _logger, _metrics.Instruments);
         var holdB = new TaskCompletionSource();
         _compute.Behavior = (call, _) => call.EventId == EventB ? holdB.Task : Task.CompletedTask;
         ticker.Notify(new Notification(EventB, "b"));
@@ -241,7 +244,7 @@ public sealed class TickerTests : IAsyncDisposable
     [Fact]
     public async Task MinuteRefreshThenNotifyBeforeSlotFrees_BroadcastsPostedName()
     {
-        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute.ComputeAsync, _logger);
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute.ComputeAsync, _logger, _metrics.Instruments);
         var holdB = new TaskCompletionSource();
         _compute.Behavior = (call, _) => call.EventId == EventB ? holdB.Task : Task.CompletedTask;
         ticker.Notify(new Notification(EventB, "b"));

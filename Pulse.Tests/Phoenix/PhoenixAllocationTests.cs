@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Pulse.Diagnostics;
 using Pulse.Phoenix;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
@@ -10,7 +11,7 @@ public class PhoenixAllocationTests
     public async Task Heartbeat_Warm_AllocatesOnlyTheRefString()
     {
         var transport = new NullTransport();
-        var factory = new PhoenixSocketFactory(NewHub(), new FakeSnapshots(), new PhoenixOptions(), NullLogger<PhoenixChannelSession>.Instance);
+        var factory = new PhoenixSocketFactory(NewHub(), new FakeSnapshots(), new PhoenixOptions(), NullLogger<PhoenixChannelSession>.Instance, new PulseMetrics());
         var session = factory.CreateSession(transport, "?vsn=2.0.0");
         var heartbeat = Utf8("""[null,"12345","phoenix","heartbeat",{}]""");
         await session.OnTextMessageAsync(heartbeat); // warm: the per-thread JSON scratch

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Pulse.Http;
+using Pulse.Diagnostics;
 using Pulse.Phoenix;
 using Pulse.WebSockets;
 
@@ -22,7 +22,7 @@ namespace Pulse.Broadcasting;
 /// Invariant: a topic in the dictionary with zero subscribers is removed under its lock and marked
 /// dead; a subscriber that finds a dead topic retries with a fresh one.
 /// </remarks>
-internal sealed partial class Hub(ILogger<Hub> logger)
+internal sealed partial class Hub(ILogger<Hub> logger, PulseMetrics metrics)
 {
     private readonly ConcurrentDictionary<string, HubTopic> _topics = new(StringComparer.Ordinal);
 
@@ -76,7 +76,7 @@ internal sealed partial class Hub(ILogger<Hub> logger)
             ArrayPool<HubSubscription>.Shared.Return(subscribers);
         }
 
-        Interlocked.Add(ref PulseMetrics.BroadcastFramesTotal, count);
+        metrics.FramesOffered(count);
         return count;
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Pulse.Http;
+using Pulse.Diagnostics;
 
 namespace Pulse.Broadcasting;
 
@@ -58,6 +58,7 @@ internal sealed partial class Ticker : IAsyncDisposable
     private readonly Action<Guid, Exception>? _onError;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly PulseMetrics _metrics;
     private readonly LogLimiter _failureLog;
     private readonly TimeSpan _period;
     private readonly int _periodMs;
@@ -84,12 +85,14 @@ internal sealed partial class Ticker : IAsyncDisposable
     /// <param name="compute">Computes and broadcasts one event: (event id, name of the latest notification
     /// coalesced into this computation, stopping token). Must be asynchronous at its first I/O.</param>
     /// <param name="logger">Where <see cref="BroadcastingLog"/> writes.</param>
+    /// <param name="metrics">Where notifications are counted.</param>
     /// <param name="onError">Called with each failed computation (e.g. to count <c>pulse_database_errors_total</c>).</param>
     public Ticker(
         BroadcastOptions options,
         TimeProvider timeProvider,
         Func<Guid, string, CancellationToken, Task> compute,
         ILogger logger,
+        PulseMetrics metrics,
         Action<Guid, Exception>? onError = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -102,6 +105,7 @@ internal sealed partial class Ticker : IAsyncDisposable
         _timeProvider = timeProvider;
         _compute = compute;
         _logger = logger;
+        _metrics = metrics;
         _onError = onError;
         _failureLog = new LogLimiter(timeProvider, LogLimiter.DefaultInterval);
     }
@@ -115,7 +119,7 @@ internal sealed partial class Ticker : IAsyncDisposable
     /// <summary>Takes a notification: counts it and marks its event dirty (leading edge when due).</summary>
     public void Notify(Notification notification)
     {
-        Interlocked.Increment(ref PulseMetrics.NotificationsTotal);
+        _metrics.NotificationTaken();
         MarkDirty(notification.EventId, notification.EventName);
     }
 

@@ -16,7 +16,7 @@ namespace Pulse.Http;
 /// (<see cref="LogLimiter"/>): during an outage every request fails the same way, and a client
 /// retrying in a loop must not write a stack trace per request.
 /// </remarks>
-internal sealed class Router(EventsEndpoints events, HealthEndpoints health, DashboardEndpoints dashboard, ApiKeyAuthentication auth, ILogger logger, TimeProvider timeProvider)
+internal sealed class Router(EventsEndpoints events, HealthEndpoints health, DashboardEndpoints dashboard, MetricsEndpoint metrics, ApiKeyAuthentication auth, ILogger logger, TimeProvider timeProvider)
 {
     /// <summary>The error of a request that needed the database while it failed.</summary>
     internal const string DatabaseUnavailable = "database unavailable, try again later";
@@ -88,7 +88,7 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
                 await health.ReadyAsync(context);
                 return;
             case "/metrics" when get:
-                await MetricsEndpoint.WriteAsync(context);
+                await metrics.WriteAsync(context);
                 return;
             case WebSockets.HandshakeParser.WebSocketPath:
                 // Upgrades never get here: the transport takes every request head for /socket/websocket, on any

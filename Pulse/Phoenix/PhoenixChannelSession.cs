@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Phoenix;
@@ -31,7 +32,8 @@ internal sealed partial class PhoenixChannelSession(
     ISnapshotProvider snapshots,
     PhoenixOptions options,
     LogLimiter joinFailures,
-    ILogger logger) : IWebSocketHandler
+    ILogger logger,
+    PulseMetrics metrics) : IWebSocketHandler
 {
     private static readonly JsonEncodedText MalformedMessage = JsonEncodedText.Encode("malformed message");
     private static readonly JsonEncodedText UnmatchedTopic = JsonEncodedText.Encode("unmatched topic");

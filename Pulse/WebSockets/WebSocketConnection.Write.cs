@@ -83,7 +83,7 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     /// <summary>A closed latest-only slot for shared, pre-encoded frames; one per joined topic (see <see cref="FrameSlot"/>).</summary>
     public FrameSlot CreateSlot()
     {
-        var slot = new FrameSlot(this);
+        var slot = new FrameSlot(this, _metrics);
         lock (_sync)
         {
             (_slots ??= []).Add(slot);
