@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Cluster;
@@ -30,7 +31,7 @@ internal sealed class ShutdownDrain(WebSocketHeartbeat sockets, TimeProvider tim
         int batch = (open.Count + steps - 1) / steps;
         if (open.Count > 0)
         {
-            logger.DrainStarted(open.Count, (int)window.TotalMilliseconds, batch, (int)Step.TotalMilliseconds);
+            ClusterLog.DrainStarted(logger, open.Count, (int)window.TotalMilliseconds, batch, (int)Step.TotalMilliseconds);
         }
 
         int closed = 0;
@@ -57,7 +58,7 @@ internal sealed class ShutdownDrain(WebSocketHeartbeat sockets, TimeProvider tim
 
         if (open.Count > 0)
         {
-            logger.DrainFinished(closed, time.GetElapsedTime(started).TotalMilliseconds);
+            ClusterLog.DrainFinished(logger, closed, time.GetElapsedTime(started).TotalMilliseconds);
         }
 
         return closed;

@@ -1,5 +1,6 @@
 using System.Text;
 using Npgsql;
+using Pulse.Diagnostics;
 
 namespace Pulse.Demo;
 
@@ -32,7 +33,7 @@ internal sealed class TweetSimulator(
                 var now = timeProvider.GetUtcNow().UtcDateTime;
                 if (now >= endAt)
                 {
-                    logger.BattleEnded();
+                    DemoLog.BattleEnded(logger);
                     return;
                 }
 
@@ -49,7 +50,7 @@ internal sealed class TweetSimulator(
                 }
                 catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
                 {
-                    logger.InsertFailed(batch.Count, e);
+                    DemoLog.InsertFailed(logger, batch.Count, e);
                     continue;
                 }
 
@@ -74,7 +75,7 @@ internal sealed class TweetSimulator(
             {
                 if (!_notifyFailing)
                 {
-                    logger.NotifyRejected((int)response.StatusCode);
+                    DemoLog.NotifyRejected(logger, (int)response.StatusCode);
                 }
 
                 _notifyFailing = true;
@@ -85,7 +86,7 @@ internal sealed class TweetSimulator(
         {
             if (!_notifyFailing)
             {
-                logger.NotifyFailed(e);
+                DemoLog.NotifyFailed(logger, e);
             }
 
             _notifyFailing = true;
@@ -94,7 +95,7 @@ internal sealed class TweetSimulator(
 
         if (_notifyFailing)
         {
-            logger.NotifyRecovered();
+            DemoLog.NotifyRecovered(logger);
             _notifyFailing = false;
         }
     }

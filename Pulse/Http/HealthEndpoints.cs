@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
+using Pulse.Diagnostics;
 
 namespace Pulse.Http;
 
@@ -44,7 +45,7 @@ internal sealed class HealthEndpoints(Npgsql.NpgsqlDataSource dataSource, ILogge
             var reason = timeout.IsCancellationRequested ? DatabaseSlow : DatabaseUnavailable;
             if (_failureLog.ShouldLog(out long suppressed))
             {
-                logger.NotReady(reason, suppressed, e);
+                HttpLog.NotReady(logger, reason, suppressed, e);
             }
 
             await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, reason);

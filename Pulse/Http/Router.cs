@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Pulse.Broadcasting;
+using Pulse.Diagnostics;
 
 namespace Pulse.Http;
 
@@ -48,7 +49,7 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
             // act on, not Kestrel's empty 500.
             if (_databaseLog.ShouldLog(out long suppressed))
             {
-                logger.DatabaseFailed(context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
+                HttpLog.DatabaseFailed(logger, context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
             }
 
             await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, DatabaseUnavailable);
@@ -58,7 +59,7 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
             // Also keeps the host's developer exception page (stack traces) out of reach in every environment.
             if (_handlerLog.ShouldLog(out long suppressed))
             {
-                logger.HandlerFailed(context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
+                HttpLog.HandlerFailed(logger, context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
             }
 
             await HttpResults.ErrorAsync(context, StatusCodes.Status500InternalServerError, InternalError);

@@ -1,3 +1,5 @@
+using Pulse.Diagnostics;
+
 namespace Pulse.WebSockets;
 
 /// <summary>What is queued for the peer: replies in order, broadcast slots, the Close frame; and the limits on it.</summary>
