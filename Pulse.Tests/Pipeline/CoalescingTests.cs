@@ -8,6 +8,8 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §8 over real sockets on the real server with its real 500 ms ticker.</summary>
+// Serial: the last broadcast is awaited as the first 1.5 s of quiet after the last POST (wall time), which a
+// machine shared with parallel classes can stretch past.
 [Collection(SerialPipeline.Name)]
 public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {

@@ -10,7 +10,6 @@ namespace Pulse.Tests.Pipeline;
 /// view model's "now") on a <see cref="FakeTimeProvider"/>: a window ends exactly when the test says,
 /// so edges are asserted, not hoped for. Kestrel keeps its own clock; nothing here depends on it.
 /// </summary>
-[Collection(SerialPipeline.Name)]
 public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);

@@ -6,7 +6,6 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §1: a reconnect storm on a computed event costs the database nothing.</summary>
-[Collection(SerialPipeline.Name)]
 public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     // 2,000 joins as 200 sockets × 10 join/leave rounds: the machine's budget is a few hundred

@@ -6,6 +6,7 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §8: one slow socket never delays the others, and costs the server one frame.</summary>
+// Serial: it measures delivery delays and this process's memory growth, which parallel classes would move.
 [Collection(SerialPipeline.Name)]
 public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
