@@ -9,10 +9,11 @@ namespace Pulse.Diagnostics;
 /// the connection counts of that server's Kestrel.
 /// </summary>
 /// <remarks>
-/// Why not OpenTelemetry's Prometheus exporter: it renames what it exports (an up-down counter
-/// <c>pulse_connections</c> keeps its name, but units become suffixes and every series gains an
-/// <c>otel_scope_name</c> label), while DESIGN §6 fixes the names; and it brings the OpenTelemetry SDK
-/// into the binary for one text page. A listener over the instruments is this file.
+/// Why not OpenTelemetry.Exporter.Prometheus.AspNetCore (1.20.1-beta.1, tried for issue 11): it publishes
+/// without AOT warnings and keeps the family names, but every series gains an <c>otel_scope_name</c> label,
+/// a <c>target_info</c> family appears, and a counter not yet incremented is left out, so a fresh server
+/// would lack <c>pulse_notifications_total</c>, which DESIGN §6 promises. A listener over the instruments is
+/// this file, and brings no SDK into the binary for one text page.
 /// A <see cref="MeterListener"/> hears every meter of the process; this one enables only the instruments of
 /// its own server's meters (by reference and by <see cref="Meter.Scope"/>), so two servers in one process
 /// report apart. Pushed measurements (counters, histograms) are summed as they come; observable ones are read
