@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Broadcasting;
+using Pulse.Diagnostics;
 using Pulse.Phoenix;
 using Pulse.WebSockets;
 
@@ -23,7 +24,7 @@ public class FanOutBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _hub = new Hub(NullLogger<Hub>.Instance);
+        _hub = new Hub(NullLogger<Hub>.Instance, new PulseMetrics());
         _sinks = new LatestOnlySink[Subscribers];
         for (int i = 0; i < _sinks.Length; i++)
         {

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Pulse.Broadcasting;
-using Pulse.Http;
+using Pulse.Diagnostics;
 using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 
@@ -11,8 +11,6 @@ namespace Pulse.Tests.Broadcasting;
 /// SnapshotService's versioning against the real query: a reader never caches a version nobody
 /// broadcasts, versions survive Forget, and ids that fail leave nothing behind.
 /// </summary>
-// Serial: it counts computations with the process-wide PulseMetrics counter, which parallel classes also move.
-[Collection(Pulse.Tests.Pipeline.SerialPipeline.Name)]
 public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
@@ -22,7 +20,8 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     {
         var (eventId, _) = await CreateEndedEventAsync("Gate");
         var published = new RecordingBroadcaster();
-        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, published);
+        using var metrics = new TestMetrics();
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, published, metrics.Instruments);
 
         // The tick's query waits on a lock of the events table while holding the entry's gate.
         await using var locker = await database.DataSource.OpenConnectionAsync();
@@ -32,7 +31,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
             await lockEvents.ExecuteNonQueryAsync();
         }
 
-        long before = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
+        long before = metrics.Read(PulseMetrics.ComputationsTotal);
         var tick = service.ComputeAsync(eventId, "update", CancellationToken.None);
         await WaitForBlockedQueryAsync();
         var read = service.GetAsync(eventId, CancellationToken.None).AsTask();
@@ -47,7 +46,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
         // version that no broadcast carries (the tick after it finds nothing changed).
         Assert.Equal(1, snapshot!.Version);
         Assert.Equal([1L], published.Versions);
-        Assert.Equal(1, Interlocked.Read(ref PulseMetrics.ComputationsTotal) - before);
+        Assert.Equal(1, metrics.Read(PulseMetrics.ComputationsTotal) - before);
     }
 
     [Fact]
@@ -55,7 +54,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     {
         var (eventId, keywords) = await CreateEndedEventAsync("Forget");
         var published = new RecordingBroadcaster();
-        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, published);
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, published, new PulseMetrics());
         Assert.Equal(1, (await service.GetAsync(eventId, CancellationToken.None))!.Version);
 
         service.Forget(eventId);
@@ -73,7 +72,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     {
         // Port 1 on loopback refuses at once: every computation fails with an NpgsqlException.
         await using var refused = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=x;Password=x;Database=x;Timeout=2;Pooling=false");
-        var service = new SnapshotService(refused, new EventCatalog(refused, TimeProvider.System, NullLogger.Instance), TimeProvider.System, 4, new RecordingBroadcaster());
+        var service = new SnapshotService(refused, new EventCatalog(refused, TimeProvider.System, NullLogger.Instance), TimeProvider.System, 4, new RecordingBroadcaster(), new PulseMetrics());
         for (int i = 0; i < 20; i++)
         {
             await Assert.ThrowsAnyAsync<Exception>(async () => await service.GetAsync(Guid.NewGuid(), CancellationToken.None));
@@ -85,7 +84,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task GetAsync_UnknownIds_LeaveNoEntries()
     {
-        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, new RecordingBroadcaster());
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, new RecordingBroadcaster(), new PulseMetrics());
         for (int i = 0; i < 20; i++)
         {
             Assert.Null(await service.GetAsync(Guid.NewGuid(), CancellationToken.None));

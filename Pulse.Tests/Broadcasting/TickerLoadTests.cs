@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 
 namespace Pulse.Tests.Broadcasting;
 
@@ -16,7 +17,7 @@ public sealed class TickerLoadTests
     {
         var time = new FakeTimeProvider(Start);
         using var compute = new RecordingCompute(time);
-        await using var ticker = new Ticker(new BroadcastOptions(), time, compute, NullLogger.Instance);
+        await using var ticker = new Ticker(new BroadcastOptions(), time, compute, NullLogger.Instance, new PulseMetrics());
 
         // One notification every 0.5 ms of fake time over [0 s, 5 s); the timer ticks every 500 ms,
         // at the boundary before that instant's notification.
@@ -56,7 +57,7 @@ public sealed class TickerLoadTests
         var release = new TaskCompletionSource();
         compute.Behavior = (_, _) => release.Task;
         var options = new BroadcastOptions { MaxConcurrentComputations = 2 };
-        await using var ticker = new Ticker(options, time, compute, NullLogger.Instance);
+        await using var ticker = new Ticker(options, time, compute, NullLogger.Instance, new PulseMetrics());
 
         var events = Enumerable.Range(1, 3).Select(i => new Guid(i, 0, 0, new byte[8])).ToArray();
         foreach (var id in events)
@@ -78,7 +79,7 @@ public sealed class TickerLoadTests
     {
         var time = new FakeTimeProvider(Start);
         using var compute = new RecordingCompute(time);
-        await using var ticker = new Ticker(new BroadcastOptions(), time, compute, NullLogger.Instance);
+        await using var ticker = new Ticker(new BroadcastOptions(), time, compute, NullLogger.Instance, new PulseMetrics());
         ticker.Start();
 
         ticker.Notify(new Notification(EventA, "n1"));
@@ -110,7 +111,7 @@ public sealed class TickerLoadTests
                 throw;
             }
         };
-        var ticker = new Ticker(new BroadcastOptions(), time, compute, NullLogger.Instance);
+        var ticker = new Ticker(new BroadcastOptions(), time, compute, NullLogger.Instance, new PulseMetrics());
         ticker.Start();
         ticker.Notify(new Notification(EventA, "n1"));
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 
 namespace Pulse.Tests.Broadcasting;
 
@@ -14,7 +15,7 @@ public sealed class TickerRaceTests
         var time = new FakeTimeProvider();
         using var compute = new RecordingCompute(time);
         compute.Behavior = async (_, _) => await Task.Yield(); // completes on the thread pool
-        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 2 }, time, compute, NullLogger.Instance)
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 2 }, time, compute, NullLogger.Instance, new PulseMetrics())
         {
             IdleWindows = 1, // removal on every quiet tick: the notify/remove race is hit often
         };

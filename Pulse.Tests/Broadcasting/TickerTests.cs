@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.Http;
+using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Broadcasting;
 
@@ -14,18 +16,20 @@ public sealed class TickerTests : IAsyncDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 20, 0, 0, TimeSpan.Zero));
     private readonly RecordingCompute _compute;
     private readonly ListLogger _logger = new();
+    private readonly TestMetrics _metrics = new();
     private readonly Ticker _ticker;
 
     public TickerTests()
     {
         _compute = new RecordingCompute(_time);
-        _ticker = new Ticker(new BroadcastOptions(), _time, _compute, _logger);
+        _ticker = new Ticker(new BroadcastOptions(), _time, _compute, _logger, _metrics.Instruments);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _ticker.DisposeAsync();
         _compute.Dispose();
+        _metrics.Dispose();
     }
 
     private void Tick()
@@ -47,14 +51,14 @@ public sealed class TickerTests : IAsyncDisposable
     [Fact]
     public void Notify_CountsEveryNotification()
     {
-        long before = Interlocked.Read(ref PulseMetrics.NotificationsTotal);
+        long before = _metrics.Read(PulseMetrics.NotificationsTotal);
 
         for (int i = 0; i < 5; i++)
         {
             _ticker.Notify(new Notification(EventA, "tweet"));
         }
 
-        Assert.True(Interlocked.Read(ref PulseMetrics.NotificationsTotal) - before >= 5);
+        Assert.Equal(5, _metrics.Read(PulseMetrics.NotificationsTotal) - before);
     }
 
     [Fact]
@@ -216,7 +220,7 @@ public sealed class TickerTests : IAsyncDisposable
     public async Task Notify_NamedThenMinuteRefreshBeforeSlotFrees_BroadcastsPostedName()
     {
         // One slot, held by event B: A is claimed at once but waits for the slot.
-        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute, _logger);
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute, _logger, _metrics.Instruments);
         var holdB = new TaskCompletionSource();
         _compute.Behavior = (call, _) => call.EventId == EventB ? holdB.Task : Task.CompletedTask;
         ticker.Notify(new Notification(EventB, "b"));
@@ -238,7 +242,7 @@ public sealed class TickerTests : IAsyncDisposable
     [Fact]
     public async Task MinuteRefreshThenNotifyBeforeSlotFrees_BroadcastsPostedName()
     {
-        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute, _logger);
+        await using var ticker = new Ticker(new BroadcastOptions { MaxConcurrentComputations = 1 }, _time, _compute, _logger, _metrics.Instruments);
         var holdB = new TaskCompletionSource();
         _compute.Behavior = (call, _) => call.EventId == EventB ? holdB.Task : Task.CompletedTask;
         ticker.Notify(new Notification(EventB, "b"));

@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Pulse.Broadcasting;
-using Pulse.Http;
+using Pulse.Diagnostics;
+using Pulse.Tests.Infrastructure;
 using Pulse.Phoenix;
 using Pulse.WebSockets;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
@@ -25,17 +26,18 @@ public class HubTests
     [Fact]
     public void Publish_ManyV2Subscribers_SameFrameInstanceToAll()
     {
-        var hub = NewHub();
+        using var metrics = new TestMetrics();
+        var hub = NewHub(metrics.Instruments);
         var sinks = Enumerable.Range(0, 50).Select(_ => new RecordingSink()).ToList();
         sinks.ForEach(s => hub.Subscribe(Topic, PhoenixVersion.V2, s));
-        long framesBefore = Interlocked.Read(ref PulseMetrics.BroadcastFramesTotal);
+        long framesBefore = metrics.Read(PulseMetrics.BroadcastFramesTotal);
 
         Assert.Equal(50, hub.Publish(Topic, "update", Model));
 
         var frame = Assert.Single(sinks[0].Offers);
         Assert.All(sinks, s => Assert.Same(frame.Bytes, Assert.Single(s.Offers).Bytes));
         Assert.Equal($"[null,null,\"{Topic}\",\"update\",{{\"total\":5}}]", PayloadText(frame.Bytes));
-        Assert.True(Interlocked.Read(ref PulseMetrics.BroadcastFramesTotal) - framesBefore >= 50);
+        Assert.Equal(50, metrics.Read(PulseMetrics.BroadcastFramesTotal) - framesBefore);
     }
 
     [Fact]

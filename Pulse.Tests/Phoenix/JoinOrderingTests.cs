@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.Phoenix;
 using Pulse.Tests.Pipeline;
 using Pulse.Tests.WebSockets;
@@ -76,7 +77,7 @@ public sealed class JoinOrderingTests
     {
         var hub = NewHub();
         var snapshots = new GatedSnapshots();
-        var factory = new PhoenixSocketFactory(hub, snapshots, new WebSocketTransportOptions(), NullLogger<PhoenixChannelSession>.Instance);
+        var factory = new PhoenixSocketFactory(hub, snapshots, new WebSocketTransportOptions(), NullLogger<PhoenixChannelSession>.Instance, new PulseMetrics());
         var socket = InMemorySocket.Start(new WebSocketTransportOptions(), 64 * 1024, c => factory.CreateSession(new WebSocketChannelTransport(c), "?vsn=2.0.0"));
         return (hub, snapshots, socket);
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.Phoenix;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
@@ -11,7 +12,7 @@ public class PhoenixAllocationTests
     public async Task Heartbeat_Warm_AllocatesOnlyTheRefString()
     {
         var transport = new NullTransport();
-        var factory = new PhoenixSocketFactory(NewHub(), new FakeSnapshots(), new WebSocketTransportOptions(), NullLogger<PhoenixChannelSession>.Instance);
+        var factory = new PhoenixSocketFactory(NewHub(), new FakeSnapshots(), new WebSocketTransportOptions(), NullLogger<PhoenixChannelSession>.Instance, new PulseMetrics());
         var session = factory.CreateSession(transport, "?vsn=2.0.0");
         var heartbeat = Utf8("""[null,"12345","phoenix","heartbeat",{}]""");
         await session.OnTextMessageAsync(heartbeat); // warm: the per-thread JSON scratch

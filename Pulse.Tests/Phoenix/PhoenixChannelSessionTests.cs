@@ -3,20 +3,23 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.Http;
+using Pulse.Tests.Infrastructure;
 using Pulse.Phoenix;
 using Pulse.WebSockets;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
 
-public class PhoenixChannelSessionTests
+public sealed class PhoenixChannelSessionTests : IDisposable
 {
     private const string Id = "6f1c2f4e-0a53-4d7e-9a55-2b7e4d4f2a10";
     private const string Topic = "event:" + Id;
     private const string ModelJson = """{"event_id":"6f1c2f4e-0a53-4d7e-9a55-2b7e4d4f2a10","total":7}""";
 
-    private readonly Hub _hub = NewHub();
+    private readonly TestMetrics _metrics = new();
+    private readonly Hub _hub;
     private readonly FakeSnapshots _snapshots = new();
     private readonly RecordingTransport _transport = new();
     private readonly PhoenixSocketFactory _factory;
@@ -24,20 +27,23 @@ public class PhoenixChannelSessionTests
     public PhoenixChannelSessionTests()
     {
         _snapshots.Add(Guid.Parse(Id), ModelJson);
-        _factory = new PhoenixSocketFactory(_hub, _snapshots, new WebSocketTransportOptions { MaxTopicsPerSocket = 3 }, NullLogger<PhoenixChannelSession>.Instance);
+        _hub = NewHub(_metrics.Instruments);
+        _factory = new PhoenixSocketFactory(_hub, _snapshots, new WebSocketTransportOptions { MaxTopicsPerSocket = 3 }, NullLogger<PhoenixChannelSession>.Instance, _metrics.Instruments);
     }
+
+    public void Dispose() => _metrics.Dispose();
 
     [Fact]
     public async Task Join_KnownEvent_ReplyWithChannelParamsSnapshotAndSubscribes()
     {
         var session = V2();
-        long joinsBefore = Interlocked.Read(ref PulseMetrics.ChannelJoinsTotal);
+        long joinsBefore = _metrics.Read(PulseMetrics.ChannelJoinsTotal);
 
         await Send(session, $$"""["1","1","{{Topic}}","phx_join",{"token":"x"}]""");
 
         Assert.Equal($$"""["1","1","{{Topic}}","phx_reply",{"status":"ok","response":{"channel":"{{Topic}}","params":{"token":"x"},"snapshot":""" + ModelJson + "}}]", Assert.Single(_transport.Sent));
         Assert.Equal(1, _hub.SubscriberCount(Topic));
-        Assert.True(Interlocked.Read(ref PulseMetrics.ChannelJoinsTotal) > joinsBefore);
+        Assert.Equal(1, _metrics.Read(PulseMetrics.ChannelJoinsTotal) - joinsBefore);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Broadcasting;
+using Pulse.Diagnostics;
 using Pulse.Phoenix;
 using Pulse.WebSockets;
 
@@ -83,7 +84,7 @@ internal sealed class FakeSnapshots : ISnapshotProvider
 
 internal static class PhoenixTestKit
 {
-    public static Hub NewHub() => new(NullLogger<Hub>.Instance);
+    public static Hub NewHub(PulseMetrics? metrics = null) => new(NullLogger<Hub>.Instance, metrics ?? new PulseMetrics());
 
     public static ReadOnlySequence<byte> Utf8(string text) => new(Encoding.UTF8.GetBytes(text));
 

@@ -9,6 +9,8 @@ namespace Pulse.Tests.Pipeline;
 /// Readers' computations (a cold join) and ticks share <c>Broadcast:MaxConcurrentComputations</c>:
 /// observed in PostgreSQL itself, as the view-model statements waiting at once on a held lock.
 /// </summary>
+// Serial: the peak of waiting statements must reach the bound while 30 computations start at once; a
+// machine loaded by parallel classes spreads their starts.
 [Collection(SerialPipeline.Name)]
 public sealed class ComputationBoundTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {

@@ -10,6 +10,7 @@ namespace Pulse.Tests.Pipeline;
 /// The in-memory event ids follow the table (migration 003's trigger, a re-read on a miss): an event
 /// INSERTed while the server runs is found, one DELETEd is gone, within a second, on every route.
 /// </summary>
+// Serial: "within one second" is wall time, on a machine parallel classes would load.
 [Collection(SerialPipeline.Name)]
 public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
-using Pulse.Http;
+using Pulse.Diagnostics;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Pipeline;
@@ -10,7 +10,6 @@ namespace Pulse.Tests.Pipeline;
 /// view model's "now") on a <see cref="FakeTimeProvider"/>: a window ends exactly when the test says,
 /// so edges are asserted, not hoped for. Kestrel keeps its own clock; nothing here depends on it.
 /// </summary>
-[Collection(SerialPipeline.Name)]
 public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
@@ -24,7 +23,7 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         await using var server = await TestServer.StartAsync(database, timeProvider: time);
         await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
         var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
-        long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
+        long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
 
         // Leading edge: not computed by the ticker in this window, so handled at once.
         await database.InsertEntryAsync(start.AddMinutes(1), kw["#a"]);
@@ -54,7 +53,7 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         // The trailing edge consumed the flag: another window passes without a computation.
         time.Advance(Window);
         Assert.Null(await subscriber.ReceiveAsync(TimeSpan.FromMilliseconds(500)));
-        Assert.Equal(2, Interlocked.Read(ref PulseMetrics.ComputationsTotal) - computationsBefore);
+        Assert.Equal(2, server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal) - computationsBefore);
     }
 
     [Fact]
@@ -74,7 +73,7 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         Assert.Equal(11, Points(joined));
 
         // Up to hh:mm:00 exactly, the next minute does not overlap [start, now) yet (DESIGN §5): nothing to do.
-        long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
+        long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
         time.Advance(TimeSpan.FromSeconds(30));
         Assert.Null(await subscriber.ReceiveAsync(TimeSpan.FromMilliseconds(500)));
 
@@ -85,7 +84,7 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         Assert.Equal(("update", joined.Version + 1, 2), (update.Event, update.Version, update.Total));
         Assert.Equal(12, Points(update));
         Assert.All(update.ViewModel.GetProperty("queries").EnumerateArray(), q => Assert.Equal(0, q.GetProperty("time_series")[11].GetProperty("count").GetInt32()));
-        Assert.Equal(1, Interlocked.Read(ref PulseMetrics.ComputationsTotal) - computationsBefore);
+        Assert.Equal(1, server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal) - computationsBefore);
     }
 
     [Fact]
@@ -98,7 +97,7 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         await using var server = await TestServer.StartAsync(database, timeProvider: time);
         await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
         Assert.Equal("ok", (await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout)).Status);
-        long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
+        long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
 
         // Two minute turns, one second at a time as the refresh loop sees them.
         for (int i = 0; i < 120; i++)
@@ -107,7 +106,7 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         }
 
         Assert.Null(await subscriber.ReceiveAsync(TimeSpan.FromMilliseconds(500)));
-        Assert.Equal(0, Interlocked.Read(ref PulseMetrics.ComputationsTotal) - computationsBefore);
+        Assert.Equal(0, server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal) - computationsBefore);
     }
 
     private static int Points(PhoenixTestMessage message) =>

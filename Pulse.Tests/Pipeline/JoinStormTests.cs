@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using Pulse.Http;
+using Pulse.Diagnostics;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §1: a reconnect storm on a computed event costs the database nothing.</summary>
-[Collection(SerialPipeline.Name)]
 public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     // 2,000 joins as 200 sockets × 10 join/leave rounds: the machine's budget is a few hundred
@@ -36,8 +35,8 @@ public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper outp
         var clients = await ConnectAllAsync(server);
         try
         {
-            long joinsBefore = Interlocked.Read(ref PulseMetrics.ChannelJoinsTotal);
-            long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
+            long joinsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ChannelJoinsTotal);
+            long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
             long viewModelBefore = await statements.ViewModelAsync();
             var statementsBefore = await statements.ByStatementAsync();
             long allBefore = await statements.AllAsync();
@@ -51,8 +50,8 @@ public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper outp
             long viewModel = await statements.ViewModelAsync() - viewModelBefore;
             long all = await statements.AllAsync() - allBefore;
             string ran = StatementCounter.Growth(statementsBefore, await statements.ByStatementAsync());
-            long computations = Interlocked.Read(ref PulseMetrics.ComputationsTotal) - computationsBefore;
-            long joins = Interlocked.Read(ref PulseMetrics.ChannelJoinsTotal) - joinsBefore;
+            long computations = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal) - computationsBefore;
+            long joins = server.Server.Metrics.ReadLong(PulseMetrics.ChannelJoinsTotal) - joinsBefore;
             output.WriteLine($"{Sockets * Rounds} joins on {Sockets} sockets in {stormTook.TotalMilliseconds:F0} ms; view-model executions {viewModel}, all statements {all}, computations {computations}");
 
             var flat = replies.SelectMany(r => r).ToList();

@@ -5,8 +5,9 @@ using Pulse.Tests.Infrastructure;
 namespace Pulse.Tests.Pipeline;
 
 /// <summary>
-/// The pipeline tests read process-wide counters (<c>PulseMetrics</c>) as deltas and time deliveries
-/// on a 2-core machine: they run alone, after the parallel collections.
+/// Classes that time deliveries against wall-clock windows, or measure a process's memory or CPU, on a
+/// 2-core machine: they run alone, after the parallel collections; each says why it is here. Counting is
+/// no reason: every server (and every component under test) has its own instruments.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SerialPipeline

@@ -1,11 +1,12 @@
 using System.Diagnostics;
-using Pulse.Http;
+using Pulse.Diagnostics;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §8: one slow socket never delays the others, and costs the server one frame.</summary>
+// Serial: it measures delivery delays and this process's memory growth, which parallel classes would move.
 [Collection(SerialPipeline.Name)]
 public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
@@ -36,7 +37,7 @@ public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper o
             using var slow = await NonReadingPeer.JoinAsync(server.BaseAddress, topic);
             long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
             long workingSetBefore = Process.GetCurrentProcess().WorkingSet64;
-            long skippedBefore = Interlocked.Read(ref PulseMetrics.FramesSkippedTotal);
+            long skippedBefore = server.Server.Metrics.ReadLong(PulseMetrics.FramesSkippedTotal);
 
             var postedAt = await FlowAsync(server, eventId, start, keywords);
             var deliveries = (await Task.WhenAll(fast.Select(async client =>
@@ -45,7 +46,7 @@ public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper o
                 return messages.Select(m => new Delivery(m.Version, m.Event, m.ReceivedAt, m.Bytes)).ToList();
             }))).ToList();
 
-            long skipped = Interlocked.Read(ref PulseMetrics.FramesSkippedTotal) - skippedBefore;
+            long skipped = server.Server.Metrics.ReadLong(PulseMetrics.FramesSkippedTotal) - skippedBefore;
             long memoryGrowth = GC.GetTotalMemory(forceFullCollection: true) - memoryBefore;
             long workingSetGrowth = Process.GetCurrentProcess().WorkingSet64 - workingSetBefore;
             var lag = LagBehindFirst(deliveries);

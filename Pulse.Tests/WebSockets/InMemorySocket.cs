@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
@@ -25,7 +26,7 @@ internal sealed class InMemorySocket : IAsyncDisposable
     {
         _fromServer = new Pipe(new PipeOptions(pauseWriterThreshold: outputPauseBytes, resumeWriterThreshold: outputPauseBytes, useSynchronizationContext: false));
         var context = new DefaultConnectionContext("mem", new DuplexPipe(_toServer.Reader, _fromServer.Writer), new DuplexPipe(_fromServer.Reader, _toServer.Writer));
-        Connection = new WebSocketConnection(context, options, _heartbeat, NullLogger.Instance, TimeProvider.System);
+        Connection = new WebSocketConnection(context, options, _heartbeat, NullLogger.Instance, TimeProvider.System, new PulseMetrics());
         var h = handler(Connection);
         _run = Task.Run(() => Connection.RunAsync(h));
     }

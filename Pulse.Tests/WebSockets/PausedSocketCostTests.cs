@@ -13,6 +13,7 @@ namespace Pulse.Tests.WebSockets;
 /// phone that does so and then stops reading (a tunnel) is held, paused, at a stated cost, and loses
 /// nothing when it reads again. The exact bytes per part are in <see cref="ReplyBackpressureTests"/>.
 /// </summary>
+// Serial: it measures the binary's RSS per paused socket, which parallel classes' load would move.
 [Collection(SerialPipeline.Name)]
 public sealed class PausedSocketCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
@@ -30,7 +31,7 @@ public sealed class ReplyQueueTests
         var context = new DefaultConnectionContext("test", new DuplexPipe(toServer.Reader, fromServer.Writer), new DuplexPipe(fromServer.Reader, toServer.Writer));
         var options = new WebSocketTransportOptions { MaxQueuedReplyBytes = Limit };
         using var heartbeat = new WebSocketHeartbeat(TimeProvider.System, NullLogger.Instance);
-        var socket = new WebSocketConnection(context, options, heartbeat, NullLogger.Instance, TimeProvider.System);
+        var socket = new WebSocketConnection(context, options, heartbeat, NullLogger.Instance, TimeProvider.System, new PulseMetrics());
 
         socket.SendText("first"u8);
         var first = await fromServer.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
@@ -44,7 +45,7 @@ internal sealed class TestServer : IAsyncDisposable
         {
             limits?.Invoke(k.Limits);
             k.Listen(IPAddress.Loopback, 0, listen =>
-                listen.UsePulseWebSockets(options ?? new WebSocketTransportOptions(), new EchoHandlerFactory(), NullLoggerFactory.Instance, time ?? TimeProvider.System));
+                listen.UsePulseWebSockets(options ?? new WebSocketTransportOptions(), new EchoHandlerFactory(), NullLoggerFactory.Instance, time ?? TimeProvider.System, new PulseMetrics()));
         });
         var app = builder.Build();
         var requestStates = new System.Collections.Concurrent.ConcurrentQueue<WeakReference>();

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
-using Pulse.Http;
+using Pulse.Diagnostics;
 using Pulse.Storage;
 
 namespace Pulse.Broadcasting;
@@ -26,7 +26,7 @@ namespace Pulse.Broadcasting;
 /// </remarks>
 // SemaphoreSlim only needs disposing once its AvailableWaitHandle was used; it never is here.
 #pragma warning disable CA1001
-internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog catalog, TimeProvider timeProvider, int maxConcurrentComputations, IBroadcaster broadcaster) : ISnapshotProvider, ISnapshotComputation
+internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog catalog, TimeProvider timeProvider, int maxConcurrentComputations, IBroadcaster broadcaster, PulseMetrics metrics) : ISnapshotProvider, ISnapshotComputation
 #pragma warning restore CA1001
 {
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
@@ -205,7 +205,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
         {
             if (e is NpgsqlException or TimeoutException)
             {
-                Interlocked.Increment(ref PulseMetrics.DatabaseErrorsTotal);
+                metrics.DatabaseError();
             }
 
             // An id never computed (random ids while the database fails) must not stay behind.
@@ -219,8 +219,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
         finally
         {
             _slots.Release();
-            Interlocked.Increment(ref PulseMetrics.ComputationsTotal);
-            PulseMetrics.ComputationSeconds.Observe(timeProvider.GetElapsedTime(started).TotalSeconds);
+            metrics.Computed(timeProvider.GetElapsedTime(started));
         }
 
         if (model is null)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Pulse.Diagnostics;
 
 namespace Pulse.Broadcasting;
 
@@ -49,7 +50,7 @@ internal sealed partial class Ticker
 
             if (_failureLog.Recovered(out long failures))
             {
-                _logger.ComputationsRecovered(failures);
+                BroadcastingLog.ComputationsRecovered(_logger, failures);
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -80,7 +81,7 @@ internal sealed partial class Ticker
         // While the database is down every tick fails for every dirty event: one line, then one per interval.
         if (_failureLog.ShouldLog(out long suppressed))
         {
-            _logger.ComputationFailed(eventId, suppressed, exception);
+            BroadcastingLog.ComputationFailed(_logger, eventId, suppressed, exception);
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Pulse.Diagnostics;
 
 namespace Pulse.Broadcasting;
 
@@ -12,7 +13,7 @@ internal sealed partial class Ticker
             throw new InvalidOperationException("The ticker is already started.");
         }
 
-        _logger.TickerStarted(_periodMs, _maxConcurrent);
+        BroadcastingLog.TickerStarted(_logger, _periodMs, _maxConcurrent);
         _loop = RunLoopAsync(_stopping.Token);
     }
 
@@ -42,7 +43,7 @@ internal sealed partial class Ticker
             await _drained.Task;
         }
 
-        _logger.TickerStopped();
+        BroadcastingLog.TickerStopped(_logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -73,7 +74,7 @@ internal sealed partial class Ticker
         var elapsed = _timeProvider.GetElapsedTime(started);
         if (elapsed > _period)
         {
-            _logger.TickOverran(elapsed.TotalMilliseconds, _periodMs);
+            BroadcastingLog.TickOverran(_logger, elapsed.TotalMilliseconds, _periodMs);
         }
     }
 
@@ -91,7 +92,7 @@ internal sealed partial class Ticker
                 var late = _timeProvider.GetElapsedTime(previous, now) - _period;
                 if (late >= _period)
                 {
-                    _logger.TickLate(late.TotalMilliseconds, _periodMs);
+                    BroadcastingLog.TickLate(_logger, late.TotalMilliseconds, _periodMs);
                 }
 
                 previous = now;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Pulse.Configuration;
-using Pulse.Http;
+using Pulse.Diagnostics;
 
 namespace Pulse.Broadcasting;
 
@@ -57,6 +57,7 @@ internal sealed partial class Ticker : INotificationSink, IAsyncDisposable
     private readonly ISnapshotComputation _computation;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly PulseMetrics _metrics;
     private readonly LogLimiter _failureLog;
     private readonly TimeSpan _period;
     private readonly int _periodMs;
@@ -82,7 +83,8 @@ internal sealed partial class Ticker : INotificationSink, IAsyncDisposable
     /// <param name="timeProvider">Clock of the timer and of the overrun checks.</param>
     /// <param name="computation">Computes and broadcasts one event (see <see cref="ISnapshotComputation"/>).</param>
     /// <param name="logger">Where <see cref="BroadcastingLog"/> writes.</param>
-    public Ticker(BroadcastOptions options, TimeProvider timeProvider, ISnapshotComputation computation, ILogger logger)
+    /// <param name="metrics">Where notifications are counted.</param>
+    public Ticker(BroadcastOptions options, TimeProvider timeProvider, ISnapshotComputation computation, ILogger logger, PulseMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TickMilliseconds, 1);
@@ -94,6 +96,7 @@ internal sealed partial class Ticker : INotificationSink, IAsyncDisposable
         _timeProvider = timeProvider;
         _computation = computation;
         _logger = logger;
+        _metrics = metrics;
         _failureLog = new LogLimiter(timeProvider, LogLimiter.DefaultInterval);
     }
 
@@ -106,7 +109,7 @@ internal sealed partial class Ticker : INotificationSink, IAsyncDisposable
     /// <summary>Takes a notification: counts it and marks its event dirty (leading edge when due).</summary>
     public void Notify(Notification notification)
     {
-        Interlocked.Increment(ref PulseMetrics.NotificationsTotal);
+        _metrics.NotificationTaken();
         MarkDirty(notification.EventId, notification.EventName);
     }
 

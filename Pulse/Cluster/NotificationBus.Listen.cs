@@ -1,5 +1,6 @@
 using Npgsql;
 using Pulse.Broadcasting;
+using Pulse.Diagnostics;
 using Pulse.Storage;
 
 namespace Pulse.Cluster;
@@ -54,7 +55,7 @@ internal sealed partial class NotificationBus
                     _pool.Clear();
                 }
 
-                _logger.Listening(Channel, attempt);
+                ClusterLog.Listening(_logger, Channel, attempt);
 
                 // After LISTEN took effect, as for the events below: a change before it is read now.
                 foreach (var catalog in _catalogs)
@@ -87,7 +88,7 @@ internal sealed partial class NotificationBus
                     // Once per established connection; the failed attempts after it are rate-limited.
                     _listening = false;
                     lostAt = _time.GetTimestamp();
-                    _logger.ListenLost(e);
+                    ClusterLog.ListenLost(_logger, e);
 
                     // A lost LISTEN connection most often means the server restarted: the pool's idle
                     // connections are dead too, and each would fail one computation before being dropped.
@@ -98,7 +99,7 @@ internal sealed partial class NotificationBus
                     lostAt = lostAt == 0 ? _time.GetTimestamp() : lostAt;
                     if (_listenLog.ShouldLog(out long suppressed))
                     {
-                        _logger.ListenFailed(e.Message.ReplaceLineEndings(" "), suppressed, (int)delay.TotalMilliseconds);
+                        ClusterLog.ListenFailed(_logger, e.Message.ReplaceLineEndings(" "), suppressed, (int)delay.TotalMilliseconds);
                     }
                 }
 
@@ -120,7 +121,7 @@ internal sealed partial class NotificationBus
         }
 
         _listening = false;
-        _logger.BusStopped();
+        ClusterLog.BusStopped(_logger);
     }
 
     /// <summary>
@@ -158,7 +159,7 @@ internal sealed partial class NotificationBus
     private void RecomputeWatched(long lostAt)
     {
         int count = _sink.RecomputeHeld();
-        _logger.RecomputingWatched(lostAt == 0 ? 0 : _time.GetElapsedTime(lostAt).TotalMilliseconds, count);
+        ClusterLog.RecomputingWatched(_logger, lostAt == 0 ? 0 : _time.GetElapsedTime(lostAt).TotalMilliseconds, count);
     }
 
     /// <summary>Sends the notifications held during an outage, on the LISTEN connection (idle between waits).</summary>
@@ -178,7 +179,7 @@ internal sealed partial class NotificationBus
 
         if (sent > 0)
         {
-            _logger.PendingPublished(sent);
+            ClusterLog.PendingPublished(_logger, sent);
         }
     }
 
@@ -198,7 +199,7 @@ internal sealed partial class NotificationBus
         }
         else if (_payloadLog.ShouldLog(out long suppressed))
         {
-            _logger.MalformedPayload(args.Channel, args.PID, suppressed);
+            ClusterLog.MalformedPayload(_logger, args.Channel, args.PID, suppressed);
         }
     }
 
@@ -216,7 +217,7 @@ internal sealed partial class NotificationBus
 
         if (_payloadLog.ShouldLog(out long suppressed))
         {
-            _logger.MalformedPayload(args.Channel, args.PID, suppressed);
+            ClusterLog.MalformedPayload(_logger, args.Channel, args.PID, suppressed);
         }
     }
 

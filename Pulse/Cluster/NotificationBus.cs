@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.Storage;
 
 namespace Pulse.Cluster;
@@ -128,7 +129,7 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
             Hold(notification);
             if (_publishLog.ShouldLog(out long suppressed))
             {
-                _logger.PublishFailed(notification.EventId, e.Message.ReplaceLineEndings(" "), suppressed);
+                ClusterLog.PublishFailed(_logger, notification.EventId, e.Message.ReplaceLineEndings(" "), suppressed);
             }
         }
     }
@@ -181,7 +182,7 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
         {
             if (_publishLog.ShouldLog(out long suppressed))
             {
-                _logger.PendingFull(MaxPending, notification.EventId, suppressed);
+                ClusterLog.PendingFull(_logger, MaxPending, notification.EventId, suppressed);
             }
 
             return;

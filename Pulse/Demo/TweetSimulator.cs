@@ -1,5 +1,6 @@
 using System.Text;
 using Npgsql;
+using Pulse.Diagnostics;
 using Pulse.Phoenix;
 
 namespace Pulse.Demo;
@@ -33,7 +34,7 @@ internal sealed class TweetSimulator(
                 var now = timeProvider.GetUtcNow().UtcDateTime;
                 if (now >= endAt)
                 {
-                    logger.BattleEnded();
+                    DemoLog.BattleEnded(logger);
                     return;
                 }
 
@@ -50,7 +51,7 @@ internal sealed class TweetSimulator(
                 }
                 catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
                 {
-                    logger.InsertFailed(batch.Count, e);
+                    DemoLog.InsertFailed(logger, batch.Count, e);
                     continue;
                 }
 
@@ -75,7 +76,7 @@ internal sealed class TweetSimulator(
             {
                 if (!_notifyFailing)
                 {
-                    logger.NotifyRejected((int)response.StatusCode);
+                    DemoLog.NotifyRejected(logger, (int)response.StatusCode);
                 }
 
                 _notifyFailing = true;
@@ -86,7 +87,7 @@ internal sealed class TweetSimulator(
         {
             if (!_notifyFailing)
             {
-                logger.NotifyFailed(e);
+                DemoLog.NotifyFailed(logger, e);
             }
 
             _notifyFailing = true;
@@ -95,7 +96,7 @@ internal sealed class TweetSimulator(
 
         if (_notifyFailing)
         {
-            logger.NotifyRecovered();
+            DemoLog.NotifyRecovered(logger);
             _notifyFailing = false;
         }
     }

@@ -66,6 +66,8 @@ internal sealed partial class PulseServer
         await _keys.DisposeAsync();
         await _events.DisposeAsync();
         _loggers.Dispose();
+        Metrics.Dispose();
+        _instruments.Dispose();
         await DataSource.DisposeAsync();
     }
 

@@ -4,6 +4,7 @@ using Npgsql;
 using Pulse.Broadcasting;
 using Pulse.Cluster;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.Http;
 using Pulse.Phoenix;
 using Pulse.Storage;
@@ -28,14 +29,17 @@ internal sealed partial class PulseServer : IAsyncDisposable
     private readonly NotificationBus _bus;
     private readonly ShutdownDrain _drain;
     private readonly TimeSpan _drainWindow;
+    private readonly PulseMetrics _instruments;
 
-    private PulseServer(WebApplication app, ILoggerFactory loggers, NpgsqlDataSource dataSource, ApiKeyStore keys, EventCatalog events, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes, NotificationBus bus, ShutdownDrain drain, TimeSpan drainWindow)
+    private PulseServer(WebApplication app, ILoggerFactory loggers, NpgsqlDataSource dataSource, ApiKeyStore keys, EventCatalog events, SnapshotService snapshots, Hub hub, Ticker ticker, MinuteRefresh minutes, NotificationBus bus, ShutdownDrain drain, TimeSpan drainWindow, PulseMetrics instruments, PrometheusExporter metrics)
     {
         _events = events;
         _loggers = loggers;
         _bus = bus;
         _drain = drain;
         _drainWindow = drainWindow;
+        _instruments = instruments;
+        Metrics = metrics;
         _app = app;
         _keys = keys;
         _ticker = ticker;
@@ -64,6 +68,9 @@ internal sealed partial class PulseServer : IAsyncDisposable
 
     public NotificationBus Bus => _bus;
 
+    /// <summary>This server's figures as <c>/metrics</c> shows them (tests read them here).</summary>
+    public PrometheusExporter Metrics { get; }
+
     public static PulseServer Create(PulseOptions options, TimeProvider? timeProvider = null, Action<ILoggingBuilder>? logging = null)
     {
         timeProvider ??= TimeProvider.System;
@@ -74,6 +81,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var loggers = LoggerFactory.Create(logging ?? DefaultLogging);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
+        var metrics = new PulseMetrics();
         var dataSource = PulseDatabase.Create(options.Database);
         var storageLogger = loggers.CreateLogger("Pulse.Storage");
         var keys = new ApiKeyStore(dataSource, timeProvider, storageLogger);
@@ -94,12 +102,12 @@ internal sealed partial class PulseServer : IAsyncDisposable
         //     (SharedFrame), then offers it to the slot of every ChannelSubscription of the topic.
         //  7. The slot (FrameSlot, latest-only) schedules its WebSocketConnection's writer, which copies the
         //     frame into Kestrel's output pipe and flushes: the bytes are on the socket.
-        var hub = new Hub(loggers.CreateLogger<Hub>());
-        var snapshots = new SnapshotService(dataSource, events, timeProvider, options.Broadcast.MaxConcurrentComputations, broadcaster: hub);
-        var ticker = new Ticker(options.Broadcast, timeProvider, computation: snapshots, loggers.CreateLogger<Ticker>());
+        var hub = new Hub(loggers.CreateLogger<Hub>(), metrics);
+        var snapshots = new SnapshotService(dataSource, events, timeProvider, options.Broadcast.MaxConcurrentComputations, broadcaster: hub, metrics);
+        var ticker = new Ticker(options.Broadcast, timeProvider, computation: snapshots, loggers.CreateLogger<Ticker>(), metrics);
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
-        var sockets = new PhoenixSocketFactory(hub, snapshots, options.WebSocket, loggers.CreateLogger<PhoenixChannelSession>(), timeProvider);
+        var sockets = new PhoenixSocketFactory(hub, snapshots, options.WebSocket, loggers.CreateLogger<PhoenixChannelSession>(), metrics, timeProvider);
         var bus = new NotificationBus(options.Database, dataSource, sink: ticker, [keys, events], timeProvider, loggers.CreateLogger<NotificationBus>());
 
         // One heartbeat for every listener: it is also the list of open sockets the drain closes.
@@ -133,20 +141,24 @@ internal sealed partial class PulseServer : IAsyncDisposable
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.WebSocket.HandshakeTimeoutSeconds);
             foreach (var endpoint in ListenUrls.Parse(options.Urls))
             {
-                kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, sockets, loggers, timeProvider, heartbeat));
+                kestrel.Listen(endpoint, listen => listen.UsePulseWebSockets(options.WebSocket, sockets, loggers, timeProvider, metrics, heartbeat));
             }
         });
 
         var app = builder.Build();
+
+        // Kestrel's meter comes from the host's meter factory: that factory tells this server's Kestrel apart.
+        var exporter = new PrometheusExporter(metrics, app.Services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         var router = new Router(
             new EventsEndpoints(snapshots, store, events, bus, options.Http.MaxBodyBytes),
             new HealthEndpoints(dataSource, loggers.CreateLogger<HealthEndpoints>(), timeProvider, cluster: bus),
             new DashboardEndpoints(new EmbeddedAssets(), store, snapshots, timeProvider),
+            new MetricsEndpoint(exporter),
             new ApiKeyAuthentication(keys),
             loggers.CreateLogger<Router>(),
             timeProvider);
         app.Run(router.HandleAsync);
-        return new PulseServer(app, loggers, dataSource, keys, events, snapshots, hub, ticker, minutes, bus, drain, drainWindow);
+        return new PulseServer(app, loggers, dataSource, keys, events, snapshots, hub, ticker, minutes, bus, drain, drainWindow, metrics, exporter);
     }
 
     private static void DefaultLogging(ILoggingBuilder logging)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Pulse.Cluster;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Hosting;
@@ -31,7 +32,7 @@ internal sealed class ShutdownDrain(WebSocketHeartbeat sockets, TimeProvider tim
         int batch = (open.Count + steps - 1) / steps;
         if (open.Count > 0)
         {
-            logger.DrainStarted(open.Count, (int)window.TotalMilliseconds, batch, (int)Step.TotalMilliseconds);
+            ClusterLog.DrainStarted(logger, open.Count, (int)window.TotalMilliseconds, batch, (int)Step.TotalMilliseconds);
         }
 
         int closed = 0;
@@ -58,7 +59,7 @@ internal sealed class ShutdownDrain(WebSocketHeartbeat sockets, TimeProvider tim
 
         if (open.Count > 0)
         {
-            logger.DrainFinished(closed, time.GetElapsedTime(started).TotalMilliseconds);
+            ClusterLog.DrainFinished(logger, closed, time.GetElapsedTime(started).TotalMilliseconds);
         }
 
         return closed;

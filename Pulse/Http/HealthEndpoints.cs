@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
 using Pulse.Cluster;
+using Pulse.Diagnostics;
 
 namespace Pulse.Http;
 
@@ -48,7 +49,7 @@ internal sealed class HealthEndpoints(Npgsql.NpgsqlDataSource dataSource, ILogge
             var reason = timeout.IsCancellationRequested ? DatabaseSlow : DatabaseUnavailable;
             if (_failureLog.ShouldLog(out long suppressed))
             {
-                logger.NotReady(reason, suppressed, e);
+                HttpLog.NotReady(logger, reason, suppressed, e);
             }
 
             await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, reason);

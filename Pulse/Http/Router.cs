@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Pulse.Broadcasting;
+using Pulse.Diagnostics;
 
 namespace Pulse.Http;
 
@@ -16,7 +17,7 @@ namespace Pulse.Http;
 /// (<see cref="LogLimiter"/>): during an outage every request fails the same way, and a client
 /// retrying in a loop must not write a stack trace per request.
 /// </remarks>
-internal sealed class Router(EventsEndpoints events, HealthEndpoints health, DashboardEndpoints dashboard, ApiKeyAuthentication auth, ILogger logger, TimeProvider timeProvider)
+internal sealed class Router(EventsEndpoints events, HealthEndpoints health, DashboardEndpoints dashboard, MetricsEndpoint metrics, ApiKeyAuthentication auth, ILogger logger, TimeProvider timeProvider)
 {
     /// <summary>The error of a request that needed the database while it failed.</summary>
     internal const string DatabaseUnavailable = "database unavailable, try again later";
@@ -48,7 +49,7 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
             // act on, not Kestrel's empty 500.
             if (_databaseLog.ShouldLog(out long suppressed))
             {
-                logger.DatabaseFailed(context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
+                HttpLog.DatabaseFailed(logger, context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
             }
 
             await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, DatabaseUnavailable);
@@ -58,7 +59,7 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
             // Also keeps the host's developer exception page (stack traces) out of reach in every environment.
             if (_handlerLog.ShouldLog(out long suppressed))
             {
-                logger.HandlerFailed(context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
+                HttpLog.HandlerFailed(logger, context.Request.Method, context.Request.Path.Value ?? "/", suppressed, e);
             }
 
             await HttpResults.ErrorAsync(context, StatusCodes.Status500InternalServerError, InternalError);
@@ -88,7 +89,7 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
                 await health.ReadyAsync(context);
                 return;
             case "/metrics" when get:
-                await MetricsEndpoint.WriteAsync(context);
+                await metrics.WriteAsync(context);
                 return;
             case WebSockets.HandshakeParser.WebSocketPath:
                 // Upgrades never get here: the transport takes every request head for /socket/websocket, on any

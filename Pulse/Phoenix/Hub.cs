@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
-using Pulse.Http;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Phoenix;
@@ -23,7 +23,7 @@ namespace Pulse.Phoenix;
 /// Invariant: a topic in the dictionary with zero subscribers is removed under its lock and marked
 /// dead; a subscriber that finds a dead topic retries with a fresh one.
 /// </remarks>
-internal sealed partial class Hub(ILogger<Hub> logger) : IBroadcaster
+internal sealed partial class Hub(ILogger<Hub> logger, PulseMetrics metrics) : IBroadcaster
 {
     private readonly ConcurrentDictionary<string, HubTopic> _topics = new(StringComparer.Ordinal);
 
@@ -80,7 +80,7 @@ internal sealed partial class Hub(ILogger<Hub> logger) : IBroadcaster
             ArrayPool<ChannelSubscription>.Shared.Return(subscribers);
         }
 
-        Interlocked.Add(ref PulseMetrics.BroadcastFramesTotal, count);
+        metrics.FramesOffered(count);
         return count;
     }
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Pulse.Broadcasting;
-using Pulse.Http;
+using Pulse.Diagnostics;
 
 namespace Pulse.Phoenix;
 
@@ -80,7 +80,7 @@ internal sealed partial class PhoenixChannelSession
         var writer = JsonScratch.Begin();
         serializer.WriteJoinReply(writer, message.JoinRef, message.Ref, topic, message.Payload.Span, snapshot.Json);
         transport.SendJoinReply(subscription.Slot, JsonScratch.End(writer), snapshot.Version);
-        Interlocked.Increment(ref PulseMetrics.ChannelJoinsTotal);
+        metrics.ChannelJoined();
     }
 
     private void Leave(in PhoenixMessage message)

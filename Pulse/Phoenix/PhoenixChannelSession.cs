@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Phoenix;
@@ -32,7 +33,8 @@ internal sealed partial class PhoenixChannelSession(
     ISnapshotProvider snapshots,
     WebSocketTransportOptions options,
     LogLimiter joinFailures,
-    ILogger logger) : IWebSocketHandler
+    ILogger logger,
+    PulseMetrics metrics) : IWebSocketHandler
 {
     private static readonly JsonEncodedText MalformedMessage = JsonEncodedText.Encode("malformed message");
     private static readonly JsonEncodedText UnmatchedTopic = JsonEncodedText.Encode("unmatched topic");

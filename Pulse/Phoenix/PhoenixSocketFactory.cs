@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 using Pulse.WebSockets;
 
 namespace Pulse.Phoenix;
@@ -10,7 +11,7 @@ namespace Pulse.Phoenix;
 /// <see cref="PhoenixChannelSession"/> per socket. Thread-safe; one instance per server.
 /// </summary>
 internal sealed class PhoenixSocketFactory(
-    Hub hub, ISnapshotProvider snapshots, WebSocketTransportOptions options, ILogger<PhoenixChannelSession> logger, TimeProvider? time = null) : IWebSocketHandlerFactory
+    Hub hub, ISnapshotProvider snapshots, WebSocketTransportOptions options, ILogger<PhoenixChannelSession> logger, PulseMetrics metrics, TimeProvider? time = null) : IWebSocketHandlerFactory
 {
     // Shared by every session: join failures are rate-limited per server, not per socket.
     private readonly LogLimiter _joinFailures = new(time ?? TimeProvider.System, LogLimiter.DefaultInterval);
@@ -39,6 +40,6 @@ internal sealed class PhoenixSocketFactory(
             throw new ArgumentException(PhoenixVsn.UnsupportedError, nameof(queryString));
         }
 
-        return new PhoenixChannelSession(transport, PhoenixSerializer.For(version), hub, snapshots, options, _joinFailures, logger);
+        return new PhoenixChannelSession(transport, PhoenixSerializer.For(version), hub, snapshots, options, _joinFailures, logger, metrics);
     }
 }

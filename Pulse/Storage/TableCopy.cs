@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Pulse.Diagnostics;
 
 namespace Pulse.Storage;
 
@@ -314,7 +315,7 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
 
         if (failures > 0)
         {
-            _logger.CopyRecovered(Table, failures, (long)_time.GetElapsedTime(since).TotalMilliseconds);
+            StorageLog.CopyRecovered(_logger, Table, failures, (long)_time.GetElapsedTime(since).TotalMilliseconds);
         }
 
         return true;
@@ -343,11 +344,11 @@ internal sealed class TableCopy<T> : ICatalog, IAsyncDisposable where T : class
             long readAt = Volatile.Read(ref _readAt);
             if (readAt == long.MinValue)
             {
-                _logger.CopyUnavailable(Table, (long)delay.TotalMilliseconds, exception);
+                StorageLog.CopyUnavailable(_logger, Table, (long)delay.TotalMilliseconds, exception);
             }
             else
             {
-                _logger.CopyReadFailed(Table, (long)_time.GetElapsedTime(readAt).TotalMilliseconds, (long)delay.TotalMilliseconds, exception);
+                StorageLog.CopyReadFailed(_logger, Table, (long)_time.GetElapsedTime(readAt).TotalMilliseconds, (long)delay.TotalMilliseconds, exception);
             }
         }
     }

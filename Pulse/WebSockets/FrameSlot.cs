@@ -1,4 +1,4 @@
-using Pulse.Http;
+using Pulse.Diagnostics;
 
 namespace Pulse.WebSockets;
 
@@ -31,6 +31,7 @@ internal sealed class FrameSlot : IFrameSink
     private const long Closed = -1;
 
     private readonly WebSocketConnection _owner;
+    private readonly PulseMetrics _metrics;
 
     // The newest frame not yet written, or null. Swapped with Interlocked by Offer and the writer.
     private SharedFrame? _pending;
@@ -38,13 +39,17 @@ internal sealed class FrameSlot : IFrameSink
     // Closed until the join reply is queued; then the version of the reply's snapshot: only newer frames go out.
     private long _openedAfter = Closed;
 
-    internal FrameSlot(WebSocketConnection owner) => _owner = owner;
+    internal FrameSlot(WebSocketConnection owner, PulseMetrics metrics)
+    {
+        _owner = owner;
+        _metrics = metrics;
+    }
 
     public void Offer(SharedFrame frame)
     {
         if (Interlocked.Exchange(ref _pending, frame) is not null)
         {
-            Interlocked.Increment(ref PulseMetrics.FramesSkippedTotal);
+            _metrics.FrameSkipped();
         }
 
         if (IsOpen)
@@ -81,7 +86,7 @@ internal sealed class FrameSlot : IFrameSink
         if (frame is not null && frame.Version != 0 && frame.Version <= openedAfter)
         {
             // Published while the join read its snapshot, and the reply already carries these numbers or newer.
-            Interlocked.Increment(ref PulseMetrics.FramesSkippedTotal);
+            _metrics.FrameSkipped();
             return null;
         }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Pulse.Diagnostics;
 
 namespace Pulse.WebSockets;
 

@@ -1,3 +1,5 @@
+using Pulse.Diagnostics;
+
 namespace Pulse.WebSockets;
 
 /// <summary>What is queued for the peer: replies in order, broadcast slots, the Close frame; and the limits on it.</summary>
@@ -83,7 +85,7 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     /// <summary>A closed latest-only slot for shared, pre-encoded frames; one per joined topic (see <see cref="FrameSlot"/>).</summary>
     public FrameSlot CreateSlot()
     {
-        var slot = new FrameSlot(this);
+        var slot = new FrameSlot(this, _metrics);
         lock (_sync)
         {
             (_slots ??= []).Add(slot);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Pulse.Diagnostics;
 
 namespace Pulse.WebSockets;
 

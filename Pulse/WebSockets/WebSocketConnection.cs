@@ -2,7 +2,7 @@ using System.Buffers;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Pulse.Configuration;
-using Pulse.Http;
+using Pulse.Diagnostics;
 
 namespace Pulse.WebSockets;
 
@@ -25,6 +25,7 @@ internal sealed partial class WebSocketConnection
     private readonly WebSocketHeartbeat _heartbeat;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly PulseMetrics _metrics;
 
     // Timestamp (TimeProvider ticks) of the last read that brought bytes; read by the heartbeat scan.
     private long _lastReceived;
@@ -32,13 +33,14 @@ internal sealed partial class WebSocketConnection
     // True while the read loop waits for its replies to drain (backpressure); for tests.
     private volatile bool _readPaused;
 
-    internal WebSocketConnection(ConnectionContext context, WebSocketTransportOptions options, WebSocketHeartbeat heartbeat, ILogger logger, TimeProvider time)
+    internal WebSocketConnection(ConnectionContext context, WebSocketTransportOptions options, WebSocketHeartbeat heartbeat, ILogger logger, TimeProvider time, PulseMetrics metrics)
     {
         _context = context;
         _options = options;
         _heartbeat = heartbeat;
         _logger = logger;
         _time = time;
+        _metrics = metrics;
         _lastReceived = time.GetTimestamp();
         _pauseBytes = Math.Min(ReplyPauseBytes, options.MaxQueuedReplyBytes / 2);
     }
@@ -52,7 +54,7 @@ internal sealed partial class WebSocketConnection
     /// <summary>Runs the read loop until the close handshake, a violation, the peer's disconnect or an abort.</summary>
     public async Task RunAsync(IWebSocketHandler handler)
     {
-        Interlocked.Increment(ref PulseMetrics.Connections);
+        _metrics.ConnectionOpened();
         _heartbeat.Register(this);
         var reader = new FrameReader(_options.MaxMessageBytes);
         try
@@ -69,7 +71,7 @@ internal sealed partial class WebSocketConnection
             await WaitForCloseFrameAsync();
             StopWriting();
             _heartbeat.Unregister(this);
-            Interlocked.Decrement(ref PulseMetrics.Connections);
+            _metrics.ConnectionClosed();
             handler.OnClosed();
         }
     }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using Pulse.Configuration;
+using Pulse.Diagnostics;
 
 namespace Pulse.WebSockets;
 
@@ -31,7 +32,8 @@ internal sealed class WebSocketMiddleware(
     IWebSocketHandlerFactory factory,
     WebSocketHeartbeat heartbeat,
     ILogger logger,
-    TimeProvider time)
+    TimeProvider time,
+    PulseMetrics metrics)
 {
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
@@ -202,7 +204,7 @@ internal sealed class WebSocketMiddleware(
         await connection.Transport.Output.FlushAsync();
         WebSocketsLog.Upgraded(logger, connection.ConnectionId, head.QueryString);
 
-        var socket = new WebSocketConnection(connection, options, heartbeat, logger, time);
+        var socket = new WebSocketConnection(connection, options, heartbeat, logger, time, metrics);
         await socket.RunAsync(factory.Create(socket, request));
     }
 
@@ -229,6 +231,7 @@ internal static class WebSocketListenOptionsExtensions
         IWebSocketHandlerFactory factory,
         ILoggerFactory loggerFactory,
         TimeProvider time,
+        PulseMetrics metrics,
         WebSocketHeartbeat? heartbeat = null)
     {
         var logger = loggerFactory.CreateLogger("Pulse.WebSockets");
@@ -242,7 +245,7 @@ internal static class WebSocketListenOptionsExtensions
         }
 
         heartbeat ??= new WebSocketHeartbeat(time, logger);
-        listenOptions.Use(next => new WebSocketMiddleware(next, options, factory, heartbeat, logger, time).OnConnectionAsync);
+        listenOptions.Use(next => new WebSocketMiddleware(next, options, factory, heartbeat, logger, time, metrics).OnConnectionAsync);
         return listenOptions;
     }
 }

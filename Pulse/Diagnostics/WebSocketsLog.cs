@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Pulse.WebSockets;
+namespace Pulse.Diagnostics;
 
 /// <summary>Every log line of the transport; event ids 3000–3099.</summary>
 internal static partial class WebSocketsLog

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Pulse.Phoenix;
+namespace Pulse.Diagnostics;
 
 /// <summary>Logging of the Phoenix layer and the hub; event ids 4000–4099.</summary>
 internal static partial class PhoenixLog

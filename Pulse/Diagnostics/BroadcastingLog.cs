@@ -1,28 +1,25 @@
 using Microsoft.Extensions.Logging;
 
-namespace Pulse.Broadcasting;
+namespace Pulse.Diagnostics;
 
 /// <summary>Log messages of the broadcast pipeline; event ids 5000–5099.</summary>
 internal static partial class BroadcastingLog
 {
     [LoggerMessage(5000, LogLevel.Warning, "Broadcast tick took {ElapsedMs:F1} ms, longer than its period of {PeriodMs} ms")]
-    public static partial void TickOverran(this ILogger logger, double elapsedMs, int periodMs);
+    public static partial void TickOverran(ILogger logger, double elapsedMs, int periodMs);
 
     [LoggerMessage(5001, LogLevel.Warning, "Broadcast tick ran {LateMs:F1} ms late (period {PeriodMs} ms); the thread pool may be starved")]
-    public static partial void TickLate(this ILogger logger, double lateMs, int periodMs);
+    public static partial void TickLate(ILogger logger, double lateMs, int periodMs);
 
     [LoggerMessage(5002, LogLevel.Error, "Computation of event {EventId} failed ({Suppressed} more failures not logged since the last line); the event stays dirty and is retried next window")]
-    public static partial void ComputationFailed(this ILogger logger, Guid eventId, long suppressed, Exception exception);
-
-    [LoggerMessage(5003, LogLevel.Error, "The error callback of the ticker threw for event {EventId}")]
-    public static partial void ErrorCallbackFailed(this ILogger logger, Guid eventId, Exception exception);
+    public static partial void ComputationFailed(ILogger logger, Guid eventId, long suppressed, Exception exception);
 
     [LoggerMessage(5004, LogLevel.Information, "Ticker started: window {PeriodMs} ms, at most {MaxConcurrent} concurrent computations")]
-    public static partial void TickerStarted(this ILogger logger, int periodMs, int maxConcurrent);
+    public static partial void TickerStarted(ILogger logger, int periodMs, int maxConcurrent);
 
     [LoggerMessage(5005, LogLevel.Information, "Ticker stopped")]
-    public static partial void TickerStopped(this ILogger logger);
+    public static partial void TickerStopped(ILogger logger);
 
     [LoggerMessage(5006, LogLevel.Information, "Computations succeed again ({Failures} failures since the last error line)")]
-    public static partial void ComputationsRecovered(this ILogger logger, long failures);
+    public static partial void ComputationsRecovered(ILogger logger, long failures);
 }
