@@ -121,7 +121,7 @@ internal sealed partial class FrameReader
         }
 
         uint maskKey = MemoryMarshal.Read<uint>(span.Slice(2 + extended, 4));
-        header = new FrameHeader(fin, opcode, masked, payloadLength, maskKey, headerLength);
+        header = new FrameHeader(fin, opcode, payloadLength, maskKey, headerLength);
         return true;
     }
 }

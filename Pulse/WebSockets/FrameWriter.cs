@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -31,15 +30,6 @@ internal static class FrameWriter
 
     /// <summary>Encodes a text frame shared between sockets; <paramref name="version"/>: the view model's it carries.</summary>
     public static SharedFrame EncodeShared(ReadOnlySpan<byte> utf8Payload, long version = 0) => new(Encode(Opcode.Text, utf8Payload), version);
-
-    /// <summary>Writes a whole frame into <paramref name="writer"/>.</summary>
-    public static void Write(IBufferWriter<byte> writer, Opcode opcode, ReadOnlySpan<byte> payload)
-    {
-        int length = GetFrameLength(payload.Length);
-        var span = writer.GetSpan(length);
-        Write(span, opcode, payload);
-        writer.Advance(length);
-    }
 
     /// <summary>Writes a whole frame at the start of <paramref name="destination"/>; returns its length.</summary>
     public static int Write(Span<byte> destination, Opcode opcode, ReadOnlySpan<byte> payload)
@@ -75,8 +65,9 @@ internal static class FrameWriter
     }
 
     /// <summary>
-    /// A Close frame body (§5.5.1): the code, then the reason truncated to fit the 125-byte control limit.
-    /// 1005 means "no code" and is sent as an empty body, as §7.4.1 forbids it on the wire.
+    /// A Close frame body (§5.5.1): the code, then the reason when its UTF-8 fits the 125-byte control
+    /// limit with the code (123 bytes); a longer reason is left out whole, not truncated. 1005 means
+    /// "no code" and is sent as an empty body, as §7.4.1 forbids it on the wire.
     /// </summary>
     public static byte[] EncodeClose(ushort code, string reason)
     {

@@ -17,8 +17,6 @@ internal sealed class WebSocketHeartbeat(TimeProvider time, ILogger logger) : ID
     private ITimer? _timer;
     private long _lastTick;
 
-    public int Count => _connections.Count;
-
     /// <summary>The open connections now (a copy), e.g. for the shutdown drain.</summary>
     public List<WebSocketConnection> Snapshot() => [.. _connections.Keys];
 

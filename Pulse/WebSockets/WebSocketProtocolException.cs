@@ -6,20 +6,9 @@ namespace Pulse.WebSockets;
 /// </summary>
 internal sealed class WebSocketProtocolException : Exception
 {
-    public WebSocketProtocolException()
-        : this(WebSocketCloseCode.ProtocolError, "protocol error")
-    {
-    }
-
     public WebSocketProtocolException(string message)
         : this(WebSocketCloseCode.ProtocolError, message)
     {
-    }
-
-    public WebSocketProtocolException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        CloseCode = WebSocketCloseCode.ProtocolError;
     }
 
     public WebSocketProtocolException(ushort closeCode, string message)
