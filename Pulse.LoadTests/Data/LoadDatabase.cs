@@ -1,4 +1,5 @@
 using Npgsql;
+using Pulse.Testing.Database;
 
 namespace Pulse.LoadTests.Data;
 
@@ -12,7 +13,7 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
     private static readonly string[] Hashtags = ["#loadtest"];
 
     public static LoadDatabase Open(string databaseUrl) =>
-        new(NpgsqlDataSource.Create(DatabaseUrl.ToConnectionString(databaseUrl)));
+        new(NpgsqlDataSource.Create(ConnectionStrings.ToKeywords(databaseUrl)));
 
     /// <summary>Creates a battle running from an hour ago to an hour ahead, two sides, three hashtags; returns its id.</summary>
     public async Task<Guid> CreateEventAsync(CancellationToken cancellationToken)

@@ -1,9 +1,9 @@
 using System.Net;
 using Pulse.LoadTests.Cli;
-using Pulse.LoadTests.Client;
 using Pulse.LoadTests.Data;
 using Pulse.LoadTests.Runner;
 using Pulse.LoadTests.Subscribers;
+using Pulse.Testing.Processes;
 
 namespace Pulse.LoadTests.Scenarios;
 

@@ -29,6 +29,10 @@ internal sealed partial class PhoenixClient
     /// <summary>The next message not yet taken, or null when none arrives within <paramref name="timeout"/> (or the socket ended).</summary>
     public Task<InboxMessage?> ReceiveAsync(TimeSpan? timeout = null) => WaitAsync(TakeNext, timeout);
 
+    /// <summary>The next message not yet taken; throws when none arrives within <paramref name="timeout"/> or the socket ended.</summary>
+    public async Task<InboxMessage> NextAsync(TimeSpan? timeout = null) =>
+        await ReceiveAsync(timeout) ?? throw new TimeoutException($"no message within {Wait(timeout).TotalSeconds} s ({Ending()})");
+
     /// <summary>The reply (<c>phx_reply</c>) to <paramref name="ref"/>, whatever came before it (that stays to be received).</summary>
     public async Task<InboxMessage> ReplyAsync(string @ref, TimeSpan? timeout = null) =>
         await WaitAsync(() => Take(m => m.Event == "phx_reply" && m.Ref == @ref), timeout)

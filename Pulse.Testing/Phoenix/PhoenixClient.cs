@@ -63,6 +63,22 @@ internal sealed partial class PhoenixClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Connects and joins <paramref name="topic"/> (a browser tab on one event); the join reply stays in the inbox.</summary>
+    public static async Task<PhoenixClient> ConnectAndJoinAsync(Uri uri, string topic, PhoenixClientOptions? options = null)
+    {
+        var client = await ConnectAsync(uri, options);
+        try
+        {
+            await client.JoinAsync(topic);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>A fresh ref ("1", "2", …), for helpers not given one.</summary>
     public string NextRef() => Interlocked.Increment(ref _ref).ToString(CultureInfo.InvariantCulture);
 

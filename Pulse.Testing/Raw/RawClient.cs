@@ -81,6 +81,8 @@ internal sealed partial class RawClient : IDisposable
 
     public Task SendAsync(string ascii) => SendAsync(Encoding.ASCII.GetBytes(ascii));
 
+    public Task SendAsync(byte[] bytes) => SendAsync(bytes.AsMemory());
+
     public async Task SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
     {
         await _sendGate.WaitAsync(cancellationToken);

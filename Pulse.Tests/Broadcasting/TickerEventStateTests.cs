@@ -2,6 +2,7 @@ using Pulse.Broadcasting;
 
 namespace Pulse.Tests.Broadcasting;
 
+[Trait("Category", "unit")]
 public sealed class TickerEventStateTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Pulse.Broadcasting;
 namespace Pulse.Tests.Broadcasting;
 
 /// <summary>Real threads against the lock-free state: bounded counts, no timing asserted.</summary>
+[Trait("Category", "unit")]
 public sealed class TickerRaceTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Pulse.Http;
 
 namespace Pulse.Tests.Broadcasting;
 
+[Trait("Category", "unit")]
 public sealed class TickerTests : IAsyncDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);

@@ -4,6 +4,7 @@ using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
 
+[Trait("Category", "unit")]
 public class PhoenixAllocationTests
 {
     [Fact]

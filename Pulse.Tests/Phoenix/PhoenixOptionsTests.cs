@@ -2,6 +2,7 @@ using Pulse.Phoenix;
 
 namespace Pulse.Tests.Phoenix;
 
+[Trait("Category", "unit")]
 public class PhoenixOptionsTests
 {
     [Fact]

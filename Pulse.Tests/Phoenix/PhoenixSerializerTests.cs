@@ -5,6 +5,7 @@ using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
 
+[Trait("Category", "unit")]
 public class PhoenixSerializerTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §8 over real sockets on the real server with its real 500 ms ticker.</summary>
 [Collection(SerialPipeline.Name)]
+[Trait("Category", "socket")]
 public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Posts = 1000;
@@ -21,8 +22,8 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         var (eventId, kw) = await database.CreateEventAsync("Flood", start, end, ("Barça", "#fcb"), ("Madrid", "#rm"), ("Madrid", "#halamadrid"));
         var keywords = kw.Values.ToArray();
         await using var server = await TestServer.StartAsync(database);
-        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+        await using var subscriber = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout);
         Assert.Equal("ok", joined.Status);
         long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
         long executionsBefore = await statements.ViewModelAsync();
@@ -75,8 +76,8 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         var (eventId, kw) = await database.CreateEventAsync("Quiet", start, end, ("A", "#a"), ("B", "#b"));
         await database.InsertEntryAsync(start.AddMinutes(3), kw["#a"]);
         await using var server = await TestServer.StartAsync(database);
-        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+        await using var subscriber = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout);
         long computationsBefore = Interlocked.Read(ref PulseMetrics.ComputationsTotal);
 
         await PipelineKit.PostAsync(server, eventId, "nothing");

@@ -3,6 +3,7 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
+[Trait("Category", "unit")]
 public sealed class ReplyBufferTests
 {
     [Fact]
