@@ -10,24 +10,27 @@ namespace Pulse.Testing.Phoenix;
 /// </summary>
 internal sealed class InboxMessage
 {
-    private InboxMessage(string text, JsonElement json, long receivedAt, int bytes)
+    // Only the bytes are kept (plus the payload tree): a test that reads thousands of view models
+    // must not measure its own copies when it checks the server's memory.
+    private readonly byte[] _utf8;
+    private JsonElement? _json;
+
+    private InboxMessage(byte[] utf8, long receivedAt)
     {
-        Text = text;
-        Json = json;
+        _utf8 = utf8;
         ReceivedAt = receivedAt;
-        Bytes = bytes;
     }
 
     /// <summary>The message as the server wrote it.</summary>
-    public string Text { get; }
+    public string Text => Encoding.UTF8.GetString(_utf8);
 
     /// <summary>The whole message: a 5-element array (V2) or an object (V1).</summary>
-    public JsonElement Json { get; }
+    public JsonElement Json => _json ??= ParseTree(_utf8);
 
     public long ReceivedAt { get; }
 
-    /// <summary>The payload's length in UTF-8 bytes.</summary>
-    public int Bytes { get; }
+    /// <summary>The message's length in UTF-8 bytes.</summary>
+    public int Bytes => _utf8.Length;
 
     public string? JoinRef { get; private init; }
 
@@ -69,37 +72,32 @@ internal sealed class InboxMessage
     /// <summary>Decodes the fields with <see cref="PhoenixV2Codec"/> (or <see cref="PhoenixV1Codec"/>); any other JSON keeps only its text and tree.</summary>
     public static InboxMessage Parse(ReadOnlySpan<byte> utf8, long receivedAt)
     {
-        string text = Encoding.UTF8.GetString(utf8);
-        JsonElement json;
-        using (var document = JsonDocument.Parse(utf8.ToArray()))
+        byte[] bytes = utf8.ToArray();
+        if (PhoenixV2Codec.TryDecode(bytes, out var v2))
         {
-            json = document.RootElement.Clone();
-        }
-
-        if (PhoenixV2Codec.TryDecode(utf8, out var v2))
-        {
-            JsonElement payload;
-            using (var document = JsonDocument.Parse(v2.Payload.ToArray()))
-            {
-                payload = document.RootElement.Clone();
-            }
-
-            return new InboxMessage(text, json, receivedAt, utf8.Length)
+            return new InboxMessage(bytes, receivedAt)
             {
                 JoinRef = v2.JoinRef,
                 Ref = v2.Ref,
                 Topic = v2.Topic ?? string.Empty,
                 Event = v2.Event ?? string.Empty,
-                Payload = payload,
+                Payload = ParseTree(v2.Payload),
             };
         }
 
+        var json = ParseTree(bytes);
         if (PhoenixV1Codec.TryDecode(json, out var joinRef, out var @ref, out var topic, out var @event, out var v1Payload))
         {
-            return new InboxMessage(text, json, receivedAt, utf8.Length) { JoinRef = joinRef, Ref = @ref, Topic = topic, Event = @event, Payload = v1Payload };
+            return new InboxMessage(bytes, receivedAt) { _json = json, JoinRef = joinRef, Ref = @ref, Topic = topic, Event = @event, Payload = v1Payload };
         }
 
-        return new InboxMessage(text, json, receivedAt, utf8.Length);
+        return new InboxMessage(bytes, receivedAt) { _json = json };
+    }
+
+    private static JsonElement ParseTree(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        return JsonElement.ParseValue(ref reader);
     }
 
     public override string ToString() => Text;

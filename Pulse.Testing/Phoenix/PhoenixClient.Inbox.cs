@@ -7,12 +7,13 @@ namespace Pulse.Testing.Phoenix;
 
 internal sealed partial class PhoenixClient
 {
-    // Every message in arrival order. "Taken" ones were handed out by a Receive/Reply call; the
-    // WaitFor/Latest views see all of them since the last Clear, taken or not.
-    private readonly List<(InboxMessage Message, bool Taken)> _inbox = [];
+    // Messages not yet taken by a Receive/Next/Reply call, in arrival order; a taken one is let go.
+    private readonly List<InboxMessage> _inbox = [];
+
+    // Every view-model total since the last Clear, kept small (a browser tab's view): what WaitForTotal
+    // and LatestTotal look at, whether or not the message was taken.
+    private readonly List<(long At, string Event, long Total)> _seen = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _firstUntaken;
-    private int _clearedAt;
     private bool _ended;
 
     /// <summary>The server's close code, once its Close frame came (answered by the read loop).</summary>
@@ -76,53 +77,52 @@ internal sealed partial class PhoenixClient
         return ended is null ? throw new TimeoutException($"the server did not close within {timeout.TotalSeconds} s") : CloseStatus;
     }
 
-    /// <summary>The first message since <see cref="Clear"/> (taken or not) that matches; throws after <paramref name="timeout"/>.</summary>
-    public async Task<InboxMessage> WaitForAsync(Func<InboxMessage, bool> match, TimeSpan timeout, string what) =>
-        await WaitAsync(() => Find(match), timeout)
+    /// <summary>Waits until a view model whose total matches arrives (since <see cref="Clear"/>, taken or not); returns its arrival timestamp.</summary>
+    public async Task<long> WaitForAsync(Func<long, bool> match, TimeSpan timeout, string what) =>
+        (await WaitAsync(() => FindSeen(match), timeout))?.At
         ?? throw new TimeoutException($"no {what} within {timeout.TotalSeconds} s; totals seen: [{string.Join(", ", Totals())}], socket {_socket.State}");
 
-    /// <summary>Waits until a view model with <paramref name="total"/> arrives (since <see cref="Clear"/>); returns its arrival timestamp.</summary>
-    public async Task<long> WaitForTotalAsync(long total, TimeSpan timeout) =>
-        (await WaitForAsync(m => m.TotalOrNull == total, timeout, $"total {total}")).ReceivedAt;
+    public Task<long> WaitForTotalAsync(long total, TimeSpan timeout) => WaitForAsync(t => t == total, timeout, $"total {total}");
 
     /// <summary>The latest total seen since <see cref="Clear"/> (join reply snapshot or broadcast), or -1.</summary>
-    public long LatestTotal => LatestWithTotal()?.TotalOrNull ?? -1;
+    public long LatestTotal
+    {
+        get
+        {
+            lock (_inbox)
+            {
+                return _seen.Count == 0 ? -1 : _seen[^1].Total;
+            }
+        }
+    }
 
     /// <summary>The event of the latest message with a total (<c>phx_reply</c> for the join), or null.</summary>
-    public string? LatestEvent => LatestWithTotal()?.Event;
+    public string? LatestEvent
+    {
+        get
+        {
+            lock (_inbox)
+            {
+                return _seen.Count == 0 ? null : _seen[^1].Event;
+            }
+        }
+    }
 
     /// <summary>Every total seen since <see cref="Clear"/>, in arrival order.</summary>
     public List<long> Totals()
     {
         lock (_inbox)
         {
-            return [.. _inbox.Skip(_clearedAt).Select(e => e.Message.TotalOrNull).OfType<long>()];
+            return [.. _seen.Select(s => s.Total)];
         }
     }
 
-    /// <summary>Forgets what was seen, so the next wait only sees new messages.</summary>
+    /// <summary>Forgets the totals seen, so the next wait only sees new messages.</summary>
     public void Clear()
     {
         lock (_inbox)
         {
-            _clearedAt = _inbox.Count;
-            _firstUntaken = _inbox.Count;
-        }
-    }
-
-    private InboxMessage? LatestWithTotal()
-    {
-        lock (_inbox)
-        {
-            for (int i = _inbox.Count - 1; i >= _clearedAt; i--)
-            {
-                if (_inbox[i].Message.TotalOrNull is not null)
-                {
-                    return _inbox[i].Message;
-                }
-            }
-
-            return null;
+            _seen.Clear();
         }
     }
 
@@ -131,36 +131,32 @@ internal sealed partial class PhoenixClient
 
     private InboxMessage? Take(Func<InboxMessage, bool> match)
     {
-        for (int i = _firstUntaken; i < _inbox.Count; i++)
+        int index = _inbox.FindIndex(m => match(m));
+        if (index < 0)
         {
-            var (message, taken) = _inbox[i];
-            if (!taken && match(message))
-            {
-                _inbox[i] = (message, true);
-                while (_firstUntaken < _inbox.Count && _inbox[_firstUntaken].Taken)
-                {
-                    _firstUntaken++;
-                }
-
-                return message;
-            }
+            return null;
         }
 
-        return null;
+        var message = _inbox[index];
+        _inbox.RemoveAt(index);
+        return message;
     }
 
-    private InboxMessage? Find(Func<InboxMessage, bool> match)
+    // A boxed timestamp, so WaitAsync can tell "found" from "not yet".
+    private SeenAt? FindSeen(Func<long, bool> match)
     {
-        for (int i = _clearedAt; i < _inbox.Count; i++)
+        foreach (var seen in _seen)
         {
-            if (match(_inbox[i].Message))
+            if (match(seen.Total))
             {
-                return _inbox[i].Message;
+                return new SeenAt(seen.At);
             }
         }
 
         return null;
     }
+
+    private sealed record SeenAt(long At);
 
     // Runs probe under the lock each time the inbox changes, until it returns non-null, the socket
     // ends (one last probe), or the time is up.
@@ -207,7 +203,11 @@ internal sealed partial class PhoenixClient
         {
             if (message is not null)
             {
-                _inbox.Add((message, false));
+                _inbox.Add(message);
+                if (message.TotalOrNull is { } total)
+                {
+                    _seen.Add((message.ReceivedAt, message.Event, total));
+                }
             }
 
             _ended |= end;

@@ -84,7 +84,7 @@ public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper outp
         {
             var reply = await client.JoinAsync(topic, timeout: PipelineKit.ReplyTimeout);
             replies[round] = reply;
-            Assert.Equal("ok", (await client.LeaveAsync(reply.JoinRef!, topic, PipelineKit.ReplyTimeout)).Status);
+            Assert.Equal("ok", (await client.LeaveAsync(topic, reply.JoinRef!, PipelineKit.ReplyTimeout)).Status);
         }
 
         return replies;
