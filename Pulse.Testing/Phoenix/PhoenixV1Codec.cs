@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Pulse.Testing.Phoenix;
@@ -9,10 +8,8 @@ namespace Pulse.Testing.Phoenix;
 /// </summary>
 internal static class PhoenixV1Codec
 {
-    public static byte[] Encode(string? joinRef, string? @ref, string topic, string @event, string payloadJson = "{}")
-    {
-        var buffer = new ArrayBufferWriter<byte>(96 + topic.Length + payloadJson.Length);
-        using (var writer = new Utf8JsonWriter(buffer))
+    public static byte[] Encode(string? joinRef, string? @ref, string topic, string @event, string payloadJson = "{}") =>
+        PhoenixV2Codec.WriteJson(writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("topic", topic);
@@ -26,10 +23,7 @@ internal static class PhoenixV1Codec
             }
 
             writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+        });
 
     /// <summary>The fields of a V1 object; false when <paramref name="root"/> is not one.</summary>
     public static bool TryDecode(JsonElement root, out string? joinRef, out string? @ref, out string topic, out string @event, out JsonElement payload)

@@ -11,10 +11,8 @@ namespace Pulse.Testing.Phoenix;
 internal static class PhoenixV2Codec
 {
     /// <summary>The UTF-8 bytes of one V2 message.</summary>
-    public static byte[] Encode(string? joinRef, string? @ref, string topic, string @event, string payloadJson = "{}")
-    {
-        var buffer = new ArrayBufferWriter<byte>(64 + topic.Length + payloadJson.Length);
-        using (var writer = new Utf8JsonWriter(buffer))
+    public static byte[] Encode(string? joinRef, string? @ref, string topic, string @event, string payloadJson = "{}") =>
+        WriteJson(writer =>
         {
             writer.WriteStartArray();
             WriteStringOrNull(writer, joinRef);
@@ -23,6 +21,15 @@ internal static class PhoenixV2Codec
             writer.WriteStringValue(@event);
             writer.WriteRawValue(payloadJson);
             writer.WriteEndArray();
+        });
+
+    /// <summary>What <paramref name="write"/> writes, as UTF-8 bytes (shared with <see cref="PhoenixV1Codec"/>).</summary>
+    internal static byte[] WriteJson(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
         }
 
         return buffer.WrittenSpan.ToArray();

@@ -8,8 +8,7 @@ namespace Pulse.Tests.Benchmarks;
 /// and its result checked, and the frame paths are held to 0 bytes allocated. Allocation is counted
 /// by the runtime per thread and is deterministic, unlike time, so it can be asserted here.
 /// </summary>
-[Trait("Category", "unit")]
-public class BenchmarkSmokeTests
+[Trait("Category", "unit")] public class BenchmarkSmokeTests
 {
     // Enough calls that a single stray allocation per call (≥ 24 bytes) shows up as ≥ 24,000 bytes.
     private const int WarmCalls = 1_000;

@@ -13,8 +13,7 @@ namespace Pulse.Tests.Broadcasting;
 /// </summary>
 // Serial: it counts computations with the process-wide PulseMetrics counter, which parallel classes also move.
 [Collection(Pulse.Tests.Pipeline.SerialPipeline.Name)]
-[Trait("Category", "postgres")]
-public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "postgres")] public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 

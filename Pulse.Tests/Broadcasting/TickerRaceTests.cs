@@ -5,8 +5,7 @@ using Pulse.Broadcasting;
 namespace Pulse.Tests.Broadcasting;
 
 /// <summary>Real threads against the lock-free state: bounded counts, no timing asserted.</summary>
-[Trait("Category", "unit")]
-public sealed class TickerRaceTests
+[Trait("Category", "unit")] public sealed class TickerRaceTests
 {
     [Fact]
     public async Task NotifiersRaceTicksAndRemoval_LastNotificationOfEveryEventComputedWithoutOverlap()

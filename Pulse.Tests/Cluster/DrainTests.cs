@@ -6,8 +6,7 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.Cluster;
 
 /// <summary>Shutdown (DESIGN §7): SIGTERM closes sockets with 1001 in batches over the drain window, exit 0.</summary>
-[Trait("Category", "binary")]
-public sealed class DrainTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class DrainTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Sigterm_TwoHundredSockets_ClosedWith1001SpreadOverWindow_ExitZeroInTime()

@@ -5,8 +5,7 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.Cluster;
 
 /// <summary>Several nodes (separate processes of the published binary) on one PostgreSQL: DESIGN §9.</summary>
-[Trait("Category", "binary")]
-public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(10);
 

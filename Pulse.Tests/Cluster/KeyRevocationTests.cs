@@ -17,8 +17,7 @@ namespace Pulse.Tests.Cluster;
 /// revocation or deletion, a key made by <c>pulse api-key create</c> works on both as soon; through a
 /// database outage known keys keep working and the re-reads back off.
 /// </summary>
-[Trait("Category", "binary")]
-public sealed partial class KeyRevocationTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed partial class KeyRevocationTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(1);
 

@@ -14,8 +14,7 @@ namespace Pulse.Tests.Cluster;
 /// open, cached reads keep working, <c>/readyz</c> says why not, and the numbers end exact.
 /// Runs on a PostgreSQL cluster of its own, since it stops it.
 /// </summary>
-[Trait("Category", "binary")]
-public sealed class OutageTests(ITestOutputHelper output)
+[Trait("Category", "binary")] public sealed class OutageTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(10);
 

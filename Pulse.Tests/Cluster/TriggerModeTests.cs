@@ -10,8 +10,7 @@ namespace Pulse.Tests.Cluster;
 /// Trigger mode (DESIGN §9): an INSERT, UPDATE, DELETE or TRUNCATE on <c>uniq_entry_keywords</c>
 /// alone, no POST, reaches subscribers; one statement sends one NOTIFY per event it touched.
 /// </summary>
-[Trait("Category", "binary")]
-public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(10);
 

@@ -4,8 +4,7 @@ using Pulse.Configuration;
 namespace Pulse.Tests.Configuration;
 
 /// <summary><c>DATABASE_URL</c> in both forms (DESIGN §3), through <see cref="PulseConfiguration.Load"/> as a user sets it.</summary>
-[Trait("Category", "unit")]
-public sealed class DatabaseUrlTests
+[Trait("Category", "unit")] public sealed class DatabaseUrlTests
 {
     [Fact]
     public void ToConnectionString_UrlForm_DecodesEveryPart()

@@ -8,8 +8,7 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.EndToEnd;
 
 /// <summary>The published binary, as an operator runs it: migrate, api-key create, serve, a GET with the key.</summary>
-[Trait("Category", "binary")]
-public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private Dictionary<string, string> Environment => new() { ["DATABASE_URL"] = database.Url };
 

@@ -10,8 +10,7 @@ namespace Pulse.Tests.EndToEnd;
 /// Every row of DESIGN §6 against the published binary over real HTTP: the in-process API tests go
 /// deeper; this proves the AOT build (trimming, source-generated JSON and binding) behaves the same.
 /// </summary>
-[Trait("Category", "binary")]
-public sealed class AotRouteTableTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class AotRouteTableTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task RouteTable_AgainstBinary_EveryStatusAsWritten()

@@ -8,8 +8,7 @@ namespace Pulse.Tests.EndToEnd;
 /// cluster the demo started is stopped again.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-[Trait("Category", "binary")]
-public sealed class DemoRefusedLoginTests
+[Trait("Category", "binary")] public sealed class DemoRefusedLoginTests
 {
     [Fact]
     public async Task Demo_KeptClusterAsksForAPassword_OneLineExitOneClusterStopped()

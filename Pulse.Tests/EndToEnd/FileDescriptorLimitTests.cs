@@ -8,8 +8,7 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.EndToEnd;
 
 /// <summary>DESIGN §10 (idle sockets): near the file-descriptor limit new upgrades get 503, and nothing else suffers.</summary>
-[Trait("Category", "binary")]
-public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     // prlimit sets soft = hard = 400, so the binary's raise at start changes nothing and the limit is 400.
     // The transport counts connections (each one descriptor), not every descriptor: an upgrade is refused

@@ -10,8 +10,7 @@ namespace Pulse.Tests.EndToEnd;
 /// database can refuse or be missing ends <c>migrate</c> and <c>api-key create</c> with one line naming
 /// host, port, database and why, exit 1.
 /// </summary>
-[Trait("Category", "binary")]
-public sealed partial class TlsDatabaseTests(TlsPostgres postgres) : IClassFixture<TlsPostgres>
+[Trait("Category", "binary")] public sealed partial class TlsDatabaseTests(TlsPostgres postgres) : IClassFixture<TlsPostgres>
 {
     [Theory]
     [InlineData("sslmode=allow")]        // plain first: pg_hba refuses it, then TLS

@@ -8,8 +8,7 @@ namespace Pulse.Tests.EndToEnd;
 /// A server that asks for an authentication method the slim client leaves out (GSSAPI): Npgsql throws
 /// NotSupportedException, unwrapped, which ended the binary with a stack trace and exit 134 before.
 /// </summary>
-[Trait("Category", "binary")]
-public sealed class UnsupportedAuthenticationTests
+[Trait("Category", "binary")] public sealed class UnsupportedAuthenticationTests
 {
     [Fact]
     public async Task Migrate_ServerAsksForGssapi_OneLineSayingSoExitOne()

@@ -7,8 +7,7 @@ using static Pulse.Tests.Http.Api;
 namespace Pulse.Tests.Http;
 
 /// <summary>Every row of DESIGN §6 for <c>/v1/events</c> and the probes, over real HTTP.</summary>
-[Trait("Category", "socket")]
-public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly DateTime Now = DateTime.UtcNow;
 

@@ -17,8 +17,7 @@ namespace Pulse.Tests.Http;
 /// port and the user; most routes need no key). The details go to the log, rate-limited. Runs the
 /// real server in-process on a PostgreSQL cluster of its own, since it stops it.
 /// </summary>
-[Trait("Category", "socket")]
-public sealed class ErrorTextTests
+[Trait("Category", "socket")] public sealed class ErrorTextTests
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
 
@@ -139,8 +138,7 @@ public sealed class ErrorTextTests
 }
 
 /// <summary>The database answers, with an error of its own (a table gone): its message stays in the log too.</summary>
-[Trait("Category", "socket")]
-public sealed class ServerErrorTextTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ServerErrorTextTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task TableMissing_ListAndUncachedReads_GenericAnswerNotTheServersMessage()

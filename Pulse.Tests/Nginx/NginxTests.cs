@@ -13,8 +13,7 @@ namespace Pulse.Tests.Nginx;
 /// then its socket joins and receives a broadcast), interleaved on the same nginx. Issue 10 measured 60 of 60
 /// upgrades refused with 400 when /socket/ went through the keep-alive upstream.
 /// </summary>
-[Trait("Category", "binary")]
-public sealed class NginxTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class NginxTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Rounds = 60;
 

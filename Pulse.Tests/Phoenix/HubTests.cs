@@ -7,8 +7,7 @@ using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
 
-[Trait("Category", "unit")]
-public class HubTests
+[Trait("Category", "unit")] public class HubTests
 {
     private const string Topic = "event:6f1c2f4e-0a53-4d7e-9a55-2b7e4d4f2a10";
     private static readonly Snapshot Model = new(Guid.Parse("6f1c2f4e-0a53-4d7e-9a55-2b7e4d4f2a10"), 3, Encoding.UTF8.GetBytes("""{"total":5}"""));

@@ -14,8 +14,7 @@ namespace Pulse.Tests.Phoenix;
 /// Issue 10 (7): during a database failure every join fails the same way. Each still gets its error reply,
 /// with Phoenix's generic reason and nothing of the failure; the log gets one line, not a stack trace a join.
 /// </summary>
-[Trait("Category", "socket")]
-public sealed class JoinFailureLogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class JoinFailureLogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Sockets = 10;
     private const int JoinsPerSocket = 100;

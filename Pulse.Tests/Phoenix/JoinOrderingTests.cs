@@ -16,8 +16,7 @@ namespace Pulse.Tests.Phoenix;
 /// the tick: the snapshot read waits on the test, which publishes while it waits, then lets the join go
 /// on with an older or the same version. The real session, hub, slot and connection; in-memory pipes.
 /// </summary>
-[Trait("Category", "unit")]
-public sealed class JoinOrderingTests
+[Trait("Category", "unit")] public sealed class JoinOrderingTests
 {
     private static readonly Guid EventId = Guid.Parse("3b0d2c3e-8f44-4a57-9c61-7d2f4e5a6b70");
     private static readonly string Topic = "event:" + EventId.ToString("D");

@@ -2,8 +2,7 @@ using Pulse.Phoenix;
 
 namespace Pulse.Tests.Phoenix;
 
-[Trait("Category", "unit")]
-public class PhoenixOptionsTests
+[Trait("Category", "unit")] public class PhoenixOptionsTests
 {
     [Fact]
     public void Defaults_MaxTopicsPerSocket_Is100()

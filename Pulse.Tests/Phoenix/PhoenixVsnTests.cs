@@ -2,8 +2,7 @@ using Pulse.Phoenix;
 
 namespace Pulse.Tests.Phoenix;
 
-[Trait("Category", "unit")]
-public class PhoenixVsnTests
+[Trait("Category", "unit")] public class PhoenixVsnTests
 {
     [Theory]
     [InlineData("", 1)]                       // no query: V1, as Phoenix

@@ -10,8 +10,7 @@ namespace Pulse.Tests.Phoenix;
 /// Issue 10 (4): phoenix.js rejoins every channel at once after a reconnect, in one write. A client that
 /// pipelines joins of one-day events (~120 KB snapshots) and reads at full speed is never closed.
 /// </summary>
-[Trait("Category", "socket")]
-public sealed class PipelinedJoinTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class PipelinedJoinTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     [Theory]
     [InlineData(10)]

@@ -6,8 +6,7 @@ using TestServer = Pulse.Tests.Infrastructure.TestServer;
 namespace Pulse.Tests.Phoenix;
 
 /// <summary>DESIGN §7 over real sockets against the whole server: vsn, join and its error replies.</summary>
-[Trait("Category", "socket")]
-public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Join_V2KnownEvent_RepliesOkWithChannelParamsAndSnapshotEqualToSql()

@@ -7,8 +7,7 @@ using TestServer = Pulse.Tests.Infrastructure.TestServer;
 namespace Pulse.Tests.Phoenix;
 
 /// <summary>The configurable limits of DESIGN §7 against the whole server, over real sockets.</summary>
-[Trait("Category", "socket")]
-public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private const string Heartbeat = """[null,"1","phoenix","heartbeat",{}]""";
 

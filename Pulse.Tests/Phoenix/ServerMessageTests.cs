@@ -4,8 +4,7 @@ using Pulse.Tests.Infrastructure;
 namespace Pulse.Tests.Phoenix;
 
 /// <summary>DESIGN §7 over real sockets: heartbeat, leave, broadcasts, and malformed input.</summary>
-[Trait("Category", "socket")]
-public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Heartbeat_OnTopicPhoenix_RepliesOk()

@@ -9,8 +9,7 @@ namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §8 over real sockets on the real server with its real 500 ms ticker.</summary>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "socket")]
-public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Posts = 1000;
 

@@ -10,8 +10,7 @@ namespace Pulse.Tests.Pipeline;
 /// observed in PostgreSQL itself, as the view-model statements waiting at once on a held lock.
 /// </summary>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "socket")]
-public sealed class ComputationBoundTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ComputationBoundTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int ColdJoins = 20;
     private const int Ticks = 10;

@@ -11,8 +11,7 @@ namespace Pulse.Tests.Pipeline;
 /// INSERTed while the server runs is found, one DELETEd is gone, within a second, on every route.
 /// </summary>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "socket")]
-public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(1);
 

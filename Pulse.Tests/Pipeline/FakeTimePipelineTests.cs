@@ -11,8 +11,7 @@ namespace Pulse.Tests.Pipeline;
 /// so edges are asserted, not hoped for. Kestrel keeps its own clock; nothing here depends on it.
 /// </summary>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "socket")]
-public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
 

@@ -7,8 +7,7 @@ namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §1: a reconnect storm on a computed event costs the database nothing.</summary>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "socket")]
-public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     // 2,000 joins as 200 sockets × 10 join/leave rounds: the machine's budget is a few hundred
     // sockets, and every round's joins hit the same cached snapshot as 2,000 distinct sockets would

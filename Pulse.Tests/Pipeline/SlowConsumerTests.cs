@@ -7,8 +7,7 @@ namespace Pulse.Tests.Pipeline;
 
 /// <summary>DESIGN §8: one slow socket never delays the others, and costs the server one frame.</summary>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "socket")]
-public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int FastSockets = 10;
     private const int Rounds = 50; // one INSERT + POST every 100 ms for 5 s

@@ -12,8 +12,7 @@ namespace Pulse.Tests.Pipeline;
 /// PostgreSQL's own statement counts (<c>pg_stat_statements</c>) as the judge.
 /// </summary>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "socket")]
-public sealed class UnknownIdTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class UnknownIdTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Requests = 2000;
     private const int Connections = 20;

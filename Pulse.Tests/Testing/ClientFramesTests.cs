@@ -3,8 +3,7 @@ using System.Buffers.Binary;
 namespace Pulse.Tests.Testing;
 
 /// <summary>The shared frame builder and server-frame reader (Pulse.Testing), byte by byte against RFC 6455 §5.2.</summary>
-[Trait("Category", "unit")]
-public sealed class ClientFramesTests
+[Trait("Category", "unit")] public sealed class ClientFramesTests
 {
     [Theory]
     [InlineData(0, 2)]

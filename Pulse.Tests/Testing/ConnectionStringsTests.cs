@@ -3,8 +3,7 @@ using Npgsql;
 namespace Pulse.Tests.Testing;
 
 /// <summary>The tools' URL ↔ keyword helper (Pulse.Testing): percent-decoding, defaults, TLS parameters, round trip.</summary>
-[Trait("Category", "unit")]
-public sealed class ConnectionStringsTests
+[Trait("Category", "unit")] public sealed class ConnectionStringsTests
 {
     [Fact]
     public void ToKeywords_EncodedUserPasswordAndTls_Decoded()

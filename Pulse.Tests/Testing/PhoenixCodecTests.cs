@@ -4,8 +4,7 @@ using System.Text.Json;
 namespace Pulse.Tests.Testing;
 
 /// <summary>The shared Phoenix V1/V2 codec (Pulse.Testing): escaping on the way out, the fields on the way in.</summary>
-[Trait("Category", "unit")]
-public sealed class PhoenixCodecTests
+[Trait("Category", "unit")] public sealed class PhoenixCodecTests
 {
     [Fact]
     public void EncodeV2_TopicWithQuotesBackslashAndControl_EscapedValidJson()

@@ -7,8 +7,7 @@ namespace Pulse.Tests.Testing;
 /// exactly the pure tier: unit (no database, no socket), postgres (needs the database), socket (a real
 /// server or socket in-process), binary (drives the AOT binary or nginx), browser (Chromium/JS).
 /// </summary>
-[Trait("Category", "unit")]
-public sealed class TestTierTests
+[Trait("Category", "unit")] public sealed class TestTierTests
 {
     private static readonly string[] Tiers = ["unit", "postgres", "socket", "binary", "browser"];
 

@@ -17,8 +17,7 @@ namespace Pulse.Tests.WebSockets;
 /// what each further socket costs. Serial: 2,000 sockets in parallel with other tests would measure them.
 /// </remarks>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "binary")]
-public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Sockets = 2000;
     private const int WarmUp = 200;

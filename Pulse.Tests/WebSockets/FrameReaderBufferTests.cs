@@ -7,8 +7,7 @@ namespace Pulse.Tests.WebSockets;
 /// Hostile lengths (issue 10): the reader's buffer grows with the bytes received, never with the length a
 /// header declares; the declared length is still checked against the limit before any payload arrives.
 /// </summary>
-[Trait("Category", "unit")]
-public sealed class FrameReaderBufferTests
+[Trait("Category", "unit")] public sealed class FrameReaderBufferTests
 {
     private const int Limit = 65_536;
 

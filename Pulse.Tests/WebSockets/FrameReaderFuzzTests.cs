@@ -4,8 +4,7 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
-[Trait("Category", "unit")]
-public sealed class FrameReaderFuzzTests
+[Trait("Category", "unit")] public sealed class FrameReaderFuzzTests
 {
     private const int Limit = 1024;
 

@@ -4,8 +4,7 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
-[Trait("Category", "unit")]
-public sealed class FrameReaderTests
+[Trait("Category", "unit")] public sealed class FrameReaderTests
 {
     private const int Limit = 65_536;
 

@@ -6,8 +6,7 @@ using Pulse.Tests.Pipeline;
 namespace Pulse.Tests.WebSockets;
 
 /// <summary>Keep-alive connections against the whole server: REST, then a Phoenix socket on the same connection.</summary>
-[Trait("Category", "socket")]
-public sealed class KeepAliveServerTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class KeepAliveServerTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Join_AfterRestRequestsOnTheSameConnection_RepliesWithTheSnapshotThenBroadcasts()

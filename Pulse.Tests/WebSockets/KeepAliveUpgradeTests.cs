@@ -9,8 +9,7 @@ namespace Pulse.Tests.WebSockets;
 /// connections it keeps), over raw sockets against the transport in front of a minimal Kestrel: every earlier
 /// request answered in order, then the same 101, refusals and limits as a first-request upgrade.
 /// </summary>
-[Trait("Category", "socket")]
-public sealed class KeepAliveUpgradeTests
+[Trait("Category", "socket")] public sealed class KeepAliveUpgradeTests
 {
     private const string Get = "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n";
 

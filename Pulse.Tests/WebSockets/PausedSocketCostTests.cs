@@ -14,8 +14,7 @@ namespace Pulse.Tests.WebSockets;
 /// nothing when it reads again. The exact bytes per part are in <see cref="ReplyBackpressureTests"/>.
 /// </summary>
 [Collection(SerialPipeline.Name)]
-[Trait("Category", "binary")]
-public sealed class PausedSocketCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class PausedSocketCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Sockets = 200;
     private const int Joins = 10;

@@ -15,8 +15,7 @@ namespace Pulse.Tests.WebSockets;
 /// On in-memory pipes, so that "does not read" is exact; the pipe towards the peer pauses its writer at
 /// 1 byte here (the first flush stays pending until the test reads), or at a stated size.
 /// </remarks>
-[Trait("Category", "unit")]
-public sealed class ReplyBackpressureTests(ITestOutputHelper output)
+[Trait("Category", "unit")] public sealed class ReplyBackpressureTests(ITestOutputHelper output)
 {
     private const int Limit = 4096;
     private const int Pause = Limit / 2; // the pause threshold for a limit under 128 KiB

@@ -6,8 +6,7 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
-[Trait("Category", "socket")]
-public sealed class TransportFunctionalTests
+[Trait("Category", "socket")] public sealed class TransportFunctionalTests
 {
     [Fact]
     public async Task Handshake_ValidRequest_Returns101WithAccept()

@@ -8,8 +8,7 @@ using Pulse.Tests.Pipeline;
 namespace Pulse.Tests.WebSockets;
 
 /// <summary>The transport's own limits (<c>WebSocket:*</c> timeouts and sizes) against the whole server, over raw sockets.</summary>
-[Trait("Category", "socket")]
-public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     // 35 bytes of JSON; the reply [null,"1","phoenix","phx_reply",{"status":"ok","response":{}}] is 62 + 2 header bytes.
     private static readonly byte[] HeartbeatFrame = ClientFrames.Build(0x81, """[null,"1","phoenix","heartbeat",{}]"""u8);
