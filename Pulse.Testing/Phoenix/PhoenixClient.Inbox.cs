@@ -188,7 +188,15 @@ internal sealed partial class PhoenixClient
                 return null;
             }
 
-            await Task.WhenAny(changed, Task.Delay(TimeSpan.FromSeconds(left / (double)Stopwatch.Frequency)));
+            try
+            {
+                // WaitAsync disposes its timer when the inbox changes first: no timer outlives a wait.
+                await changed.WaitAsync(TimeSpan.FromSeconds(left / (double)Stopwatch.Frequency));
+            }
+            catch (TimeoutException)
+            {
+                // One last probe above, then null.
+            }
         }
     }
 
