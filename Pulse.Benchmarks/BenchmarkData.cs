@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.Text;
 using Pulse.Storage;
+using Pulse.Testing.Frames;
 
 namespace Pulse.Benchmarks;
 
@@ -34,39 +34,12 @@ internal static class BenchmarkData
     }
 
     /// <summary>A whole client text frame: FIN=1, Text(0x1), MASK=1, 7- or 16-bit length, key, masked payload.</summary>
-    public static byte[] MaskedClientTextFrame(ReadOnlySpan<byte> payload)
-    {
-        if (payload.Length > ushort.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(payload), "64-bit lengths are not needed here");
-        }
-
-        int header = payload.Length < 126 ? 2 + 4 : 2 + 2 + 4;
-        var frame = new byte[header + payload.Length];
-        frame[0] = 0x81; // FIN=1, RSV=0, opcode Text
-        if (payload.Length < 126)
-        {
-            frame[1] = (byte)(0x80 | payload.Length); // MASK=1, 7-bit length
-        }
-        else
-        {
-            frame[1] = 0x80 | 126; // MASK=1, 16-bit length follows
-            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payload.Length);
-        }
-
+    public static byte[] MaskedClientTextFrame(ReadOnlySpan<byte> payload) =>
         // The key is read in machine order (FrameHeader.MaskKey), so write it the same way.
-        BitConverter.TryWriteBytes(frame.AsSpan(header - 4), MaskKey);
-        var key = frame.AsSpan(header - 4, 4);
-        for (int i = 0; i < payload.Length; i++)
-        {
-            frame[header + i] = (byte)(payload[i] ^ key[i & 3]);
-        }
-
-        return frame;
-    }
+        ClientFrames.Build(FrameOpcode.Fin | FrameOpcode.Text, payload, mask: BitConverter.GetBytes(MaskKey));
 
     /// <summary>
-    /// A two-hour battle with three sides (DESIGN §5): 120 one-minute points each, counts of 0–99
+    /// A two-hour battle with three sides (docs/design.md §5): 120 one-minute points each, counts of 0–99
     /// a minute (a busy match: up to two digits per point, as the size estimate assumes).
     /// </summary>
     public static ViewModel BattleViewModel()

@@ -28,7 +28,7 @@ public class FrameBenchmarks : IDisposable
         _clientFrame = BenchmarkData.MaskedClientTextFrame(_payload);
         _destination = new byte[FrameWriter.GetFrameLength(PayloadBytes)];
 
-        // The default WebSocket:MaxMessageBytes (DESIGN §7).
+        // The default WebSocket:MaxMessageBytes (docs/design.md §7).
         _reader = new FrameReader(64 * 1024);
     }
 

@@ -3,7 +3,7 @@ using Pulse.Storage;
 
 namespace Pulse.Benchmarks;
 
-/// <summary>Serializing the view model of a two-hour, three-sided battle (once per computation, DESIGN §5).</summary>
+/// <summary>Serializing the view model of a two-hour, three-sided battle (once per computation, docs/design.md §5).</summary>
 [MemoryDiagnoser]
 public class ViewModelBenchmarks
 {

@@ -16,7 +16,7 @@ if (parsed is not Parsed<LoadOptions> { Value: { } options })
 }
 
 options.ApplySmoke();
-Pulse.LoadTests.Client.PhoenixSocket.UpgradeAfterRequest = options.UpgradeAfterRequest;
+SubscriberGroup.UpgradeAfterRequest = options.UpgradeAfterRequest;
 FileLimits.PreloadAssemblies();
 Target target;
 try

@@ -1,4 +1,4 @@
--- The tables of DESIGN §4 that Pulse reads, for the baseline server and load runs against a
+-- The tables of docs/design.md §4 that Pulse reads, for the baseline server and load runs against a
 -- fresh PostgreSQL (Pulse itself creates them with `pulse migrate`). Idempotent.
 create table if not exists events (
   id uuid primary key default gen_random_uuid(),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One measured run of a DESIGN §10 budget (docs/benchmarks.md): server and PostgreSQL on core 0,
+# One measured run of a docs/design.md §10 budget (docs/benchmarks.md): server and PostgreSQL on core 0,
 # the load tool on core 1. Each run starts a fresh server process and stops it afterwards.
 #   scripts/load-bench.sh pulse|baseline CASE OUTDIR
 # Needs: dist/pulse (./publish.sh), a PostgreSQL from `scripts/postgres.sh start $PG_DIR`

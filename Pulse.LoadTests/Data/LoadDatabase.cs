@@ -1,10 +1,11 @@
 using Npgsql;
+using Pulse.Testing.Database;
 
 namespace Pulse.LoadTests.Data;
 
 /// <summary>
 /// The database side of a run: creates an event with keywords, inserts rows as the
-/// background jobs would (DESIGN §4), counts independently, and counts statements.
+/// background jobs would (docs/design.md §4), counts independently, and counts statements.
 /// All SQL takes parameters.
 /// </summary>
 internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsyncDisposable
@@ -12,7 +13,7 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
     private static readonly string[] Hashtags = ["#loadtest"];
 
     public static LoadDatabase Open(string databaseUrl) =>
-        new(NpgsqlDataSource.Create(DatabaseUrl.ToConnectionString(databaseUrl)));
+        new(NpgsqlDataSource.Create(ConnectionStrings.ToKeywords(databaseUrl)));
 
     /// <summary>Creates a battle running from an hour ago to an hour ahead, two sides, three hashtags; returns its id.</summary>
     public async Task<Guid> CreateEventAsync(CancellationToken cancellationToken)
@@ -73,7 +74,7 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
     }
 
     /// <summary>
-    /// Counts per query as DESIGN §5 defines them, independently of the server: distinct
+    /// Counts per query as docs/design.md §5 defines them, independently of the server: distinct
     /// entries linked to any keyword of the query, linked within [start_at, end_at).
     /// </summary>
     public async Task<SortedDictionary<string, long>> CountsAsync(Guid eventId, CancellationToken cancellationToken)

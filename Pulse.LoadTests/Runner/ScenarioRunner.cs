@@ -1,6 +1,7 @@
 using Pulse.LoadTests.Cli;
 using Pulse.LoadTests.Data;
 using Pulse.LoadTests.Scenarios;
+using Pulse.Testing.Processes;
 
 namespace Pulse.LoadTests.Runner;
 

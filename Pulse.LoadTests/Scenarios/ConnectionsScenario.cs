@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Pulse.LoadTests.Runner;
 using Pulse.LoadTests.Subscribers;
+using Pulse.Testing.Processes;
 
 namespace Pulse.LoadTests.Scenarios;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Pulse.LoadTests.Runner;
 using Pulse.LoadTests.Subscribers;
+using Pulse.Testing.Processes;
 
 namespace Pulse.LoadTests.Scenarios;
 
@@ -10,7 +11,7 @@ namespace Pulse.LoadTests.Scenarios;
 /// N subscribers of one event, one notification every <c>--interval</c> seconds (default 1), <c>--duration</c> of them: delivery latency from the POST's
 /// send to each subscriber's receipt of the broadcast named <c>tick-&lt;seq&gt;</c>; missing
 /// deliveries must be 0. With a database, one row is inserted before each POST so the numbers
-/// change (a server broadcasts only changed numbers, DESIGN §5 <c>version</c>).
+/// change (a server broadcasts only changed numbers, docs/design.md §5 <c>version</c>).
 /// </summary>
 internal sealed class FanoutScenario : IScenario
 {

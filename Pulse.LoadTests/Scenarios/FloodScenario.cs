@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using Pulse.LoadTests.Runner;
 using Pulse.LoadTests.Subscribers;
+using Pulse.Testing.Processes;
 
 namespace Pulse.LoadTests.Scenarios;
 
@@ -99,7 +100,7 @@ internal sealed class FloodScenario : IScenario
         }
     }
 
-    /// <summary><c>pulse_computations_total</c> from the server's <c>/metrics</c> (DESIGN §6), or null when it has none.</summary>
+    /// <summary><c>pulse_computations_total</c> from the server's <c>/metrics</c> (docs/design.md §6), or null when it has none.</summary>
     private static async Task<long?> ServerComputationsAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         try

@@ -3,6 +3,7 @@ using System.Globalization;
 using Pulse.LoadTests.Data;
 using Pulse.LoadTests.Runner;
 using Pulse.LoadTests.Subscribers;
+using Pulse.Testing.Processes;
 
 namespace Pulse.LoadTests.Scenarios;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Pulse.LoadTests.Runner;
+using Pulse.Testing.Processes;
 
 namespace Pulse.LoadTests.Scenarios;
 

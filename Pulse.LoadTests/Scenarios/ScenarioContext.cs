@@ -1,9 +1,9 @@
 using System.Net;
 using Pulse.LoadTests.Cli;
-using Pulse.LoadTests.Client;
 using Pulse.LoadTests.Data;
 using Pulse.LoadTests.Runner;
 using Pulse.LoadTests.Subscribers;
+using Pulse.Testing.Processes;
 
 namespace Pulse.LoadTests.Scenarios;
 
@@ -33,7 +33,7 @@ internal sealed class ScenarioContext(LoadOptions options, Target target, LoadDa
 
     public ProcessSample? SampleServer() => Options.ServerPid is { } pid ? ProcessSample.Read(pid) : null;
 
-    /// <summary>POSTs one notification (DESIGN §6) and returns the status code.</summary>
+    /// <summary>POSTs one notification (docs/design.md §6) and returns the status code.</summary>
     public async Task<HttpStatusCode> NotifyAsync(string name, CancellationToken cancellationToken)
     {
         string id = EventId.ToString("D");

@@ -1,12 +1,14 @@
 using System.Diagnostics;
-using Pulse.LoadTests.Client;
 using Pulse.LoadTests.Runner;
+using Pulse.Testing.Phoenix;
+using Pulse.Testing.Processes;
+using Pulse.Testing.Raw;
 
 namespace Pulse.LoadTests.Subscribers;
 
 internal sealed partial class SubscriberGroup
 {
-    /// <summary>Under the 60 s server heartbeat timeout (DESIGN §7) with room for a slow round.</summary>
+    /// <summary>Under the 60 s server heartbeat timeout (docs/design.md §7) with room for a slow round.</summary>
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(25);
 
     private async Task HeartbeatAsync(CancellationToken stopping)
@@ -23,8 +25,8 @@ internal sealed partial class SubscriberGroup
                 return;
             }
 
-            string heartbeat = $"[null,\"{round + 2}\",\"phoenix\",\"heartbeat\",{{}}]";
-            foreach (PhoenixSocket? socket in _sockets)
+            string heartbeat = PhoenixV2Codec.EncodeText(null, (round + 2).ToString(System.Globalization.CultureInfo.InvariantCulture), "phoenix", "heartbeat");
+            foreach (RawClient? socket in _sockets)
             {
                 if (socket is { IsClosed: false })
                 {
@@ -59,7 +61,7 @@ internal sealed partial class SubscriberGroup
         }
 
         int dropped = _sockets.Count(s => s is { IsClosed: true });
-        foreach (PhoenixSocket? socket in _sockets)
+        foreach (RawClient? socket in _sockets)
         {
             if (socket is { Failure: { } failure })
             {
@@ -68,7 +70,7 @@ internal sealed partial class SubscriberGroup
         }
 
         // Close in batches of 256 so the server is not hit by every FIN in the same millisecond.
-        foreach (PhoenixSocket?[] batch in _sockets.Chunk(256))
+        foreach (RawClient?[] batch in _sockets.Chunk(256))
         {
             await Task.WhenAll(batch.Where(s => s is not null).Select(s => s!.CloseAsync()));
         }
@@ -93,7 +95,7 @@ internal sealed partial class SubscriberGroup
 
     public async ValueTask DisposeAsync()
     {
-        foreach (PhoenixSocket? socket in _sockets)
+        foreach (RawClient? socket in _sockets)
         {
             socket?.Dispose();
         }

@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using Pulse.LoadTests.Client;
 using Pulse.LoadTests.Runner;
+using Pulse.Testing.Phoenix;
+using Pulse.Testing.Raw;
 
 namespace Pulse.LoadTests.Subscribers;
 
@@ -20,7 +21,13 @@ internal sealed partial class SubscriberGroup(GroupSpec spec, IPEndPoint server,
     private const string JoinRef = "1";
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly PhoenixSocket?[] _sockets = new PhoenixSocket?[spec.Count];
+    /// <summary>
+    /// <c>--upgrade-after-request</c>: a <c>GET /healthz</c> (answered and read) before each upgrade, on the same
+    /// connection, as nginx's kept-alive upstream connections bring them. Set once at start-up.
+    /// </summary>
+    public static bool UpgradeAfterRequest { get; set; }
+
+    private readonly RawClient?[] _sockets = new RawClient?[spec.Count];
     private readonly TaskCompletionSource<bool>?[] _joinWaiters = new TaskCompletionSource<bool>?[spec.Count];
     private readonly long[] _joinSentAt = new long[spec.Count];
     private readonly long[] _tickSentAt = new long[MaxTicks];
@@ -79,9 +86,11 @@ internal sealed partial class SubscriberGroup(GroupSpec spec, IPEndPoint server,
         try
         {
             _joinSentAt[i] = Stopwatch.GetTimestamp();
-            PhoenixSocket socket = await PhoenixSocket.ConnectAsync(server, sources.For(global), hostHeader, i, OnMessage, cancellationToken);
+            RawClient socket = await RawClient.ConnectAsync(server, new RawClientOptions { Source = sources.For(global) }, i, cancellationToken);
             _sockets[i] = socket;
-            await socket.SendTextAsync($"[\"{JoinRef}\",\"{JoinRef}\",\"{spec.Topic}\",\"phx_join\",{{}}]", cancellationToken);
+            await socket.UpgradeAsync(host: hostHeader, plainRequestFirst: UpgradeAfterRequest, cancellationToken: cancellationToken);
+            socket.StartReceiving(OnMessage);
+            await socket.SendTextAsync(PhoenixV2Codec.EncodeText(JoinRef, JoinRef, spec.Topic, "phx_join"), cancellationToken);
             if (await waiter.Task.WaitAsync(JoinTimeout, cancellationToken))
             {
                 Interlocked.Increment(ref _joined);
@@ -117,7 +126,7 @@ internal sealed partial class SubscriberGroup(GroupSpec spec, IPEndPoint server,
         _errors.AddOrUpdate(reason, 1, (_, n) => n + 1);
     }
 
-    private void OnMessage(PhoenixSocket socket, PhoenixMessage message, long receivedAt)
+    private void OnMessage(RawClient socket, PhoenixV2Fields message, long receivedAt)
     {
         if (message.Event == "phx_reply")
         {
@@ -162,7 +171,7 @@ internal sealed partial class SubscriberGroup(GroupSpec spec, IPEndPoint server,
         }
     }
 
-    private void KeepIfNewest(PhoenixMessage message)
+    private void KeepIfNewest(PhoenixV2Fields message)
     {
         lock (_lastGate)
         {

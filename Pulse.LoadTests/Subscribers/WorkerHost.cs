@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Pulse.LoadTests.Cli;
-using Pulse.LoadTests.Client;
 
 namespace Pulse.LoadTests.Subscribers;
 

@@ -7,7 +7,7 @@ namespace Pulse.Tests.Architecture;
 /// one way (docs/design.md section 2), files stay small, and the code cites the contract that is in
 /// the repository, by sections that exist.
 /// </summary>
-public partial class ArchitectureTests
+[Trait("Category", "unit")] public partial class ArchitectureTests
 {
     /// <summary>Past this a type is split by concern into <c>Type.Concern.cs</c> partials (issue 11).</summary>
     private const int MaxLinesPerFile = 400;

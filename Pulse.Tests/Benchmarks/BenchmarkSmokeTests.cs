@@ -8,7 +8,7 @@ namespace Pulse.Tests.Benchmarks;
 /// and its result checked, and the frame paths are held to 0 bytes allocated. Allocation is counted
 /// by the runtime per thread and is deterministic, unlike time, so it can be asserted here.
 /// </summary>
-public class BenchmarkSmokeTests
+[Trait("Category", "unit")] public class BenchmarkSmokeTests
 {
     // Enough calls that a single stray allocation per call (≥ 24 bytes) shows up as ≥ 24,000 bytes.
     private const int WarmCalls = 1_000;
@@ -86,7 +86,7 @@ public class BenchmarkSmokeTests
         Assert.All(queries.EnumerateArray(), q => Assert.Equal(BenchmarkData.PointsPerSide, q.GetProperty("time_series").GetArrayLength()));
         Assert.Equal(json.Length, benchmark.Serialize());
 
-        // DESIGN §5 says "about 15 KB"; 360 points of ~44 bytes each are the bulk of it.
+        // docs/design.md §5 says "about 15 KB"; 360 points of ~44 bytes each are the bulk of it.
         Assert.InRange(json.Length, 13_000, 18_000);
     }
 

@@ -2,7 +2,7 @@ using Pulse.Broadcasting;
 
 namespace Pulse.Tests.Broadcasting;
 
-public class NotificationTests
+[Trait("Category", "unit")] public sealed class NotificationTests
 {
     [Theory]
     [InlineData(1)]

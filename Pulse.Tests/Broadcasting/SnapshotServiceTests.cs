@@ -11,7 +11,7 @@ namespace Pulse.Tests.Broadcasting;
 /// SnapshotService's versioning against the real query: a reader never caches a version nobody
 /// broadcasts, versions survive Forget, and ids that fail leave nothing behind.
 /// </summary>
-public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "postgres")] public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -62,7 +62,7 @@ public sealed class SnapshotServiceTests(TestDatabase database) : IClassFixture<
         await database.InsertEntryAsync(keywords.Start.AddMinutes(1), keywords.Id);
         var again = await service.GetAsync(eventId, CancellationToken.None);
 
-        // Versions only grow in a process (DESIGN §5): a subscriber still holding 1 takes 2.
+        // Versions only grow in a process (docs/design.md §5): a subscriber still holding 1 takes 2.
         Assert.Equal(2, again!.Version);
         Assert.Equal([2L], published.Versions);
     }

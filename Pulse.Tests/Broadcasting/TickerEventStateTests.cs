@@ -2,7 +2,7 @@ using Pulse.Broadcasting;
 
 namespace Pulse.Tests.Broadcasting;
 
-public sealed class TickerEventStateTests
+[Trait("Category", "unit")] public sealed class TickerEventStateTests
 {
     [Fact]
     public void TryClaim_TwiceInOneWindow_SecondRefused()

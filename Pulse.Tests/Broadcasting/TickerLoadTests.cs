@@ -7,7 +7,7 @@ using Pulse.Diagnostics;
 namespace Pulse.Tests.Broadcasting;
 
 /// <summary>The ticker under a flood, at its concurrency bound, and driven by its own timer loop.</summary>
-public sealed class TickerLoadTests
+[Trait("Category", "unit")] public sealed class TickerLoadTests
 {
     private static readonly Guid EventA = Guid.Parse("0a0a0a0a-0000-0000-0000-00000000000a");
     private static readonly DateTimeOffset Start = new(2026, 11, 27, 20, 0, 0, TimeSpan.Zero);

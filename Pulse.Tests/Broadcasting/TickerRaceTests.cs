@@ -7,7 +7,7 @@ using Pulse.Diagnostics;
 namespace Pulse.Tests.Broadcasting;
 
 /// <summary>Real threads against the lock-free state: bounded counts, no timing asserted.</summary>
-public sealed class TickerRaceTests
+[Trait("Category", "unit")] public sealed class TickerRaceTests
 {
     [Fact]
     public async Task NotifiersRaceTicksAndRemoval_LastNotificationOfEveryEventComputedWithoutOverlap()

@@ -7,7 +7,7 @@ using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Broadcasting;
 
-public sealed class TickerTests : IAsyncDisposable
+[Trait("Category", "unit")] public sealed class TickerTests : IAsyncDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
     private static readonly Guid EventA = Guid.Parse("0a0a0a0a-0000-0000-0000-00000000000a");

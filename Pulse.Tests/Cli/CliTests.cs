@@ -6,10 +6,10 @@ using Pulse.Tests.Infrastructure;
 namespace Pulse.Tests.Cli;
 
 /// <summary>
-/// The command line of DESIGN §3, run as a child process (<c>dotnet pulse.dll</c>, copied next to the
+/// The command line of docs/design.md §3, run as a child process (<c>dotnet pulse.dll</c>, copied next to the
 /// tests): exit codes, where usage goes, one-line configuration errors, migrate and api-key.
 /// </summary>
-public sealed class CliTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class CliTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Help_ExitsZero_ListsVerbsOnStdout()

@@ -5,7 +5,7 @@ using Pulse.Cluster;
 namespace Pulse.Tests.Cluster;
 
 /// <summary>Pure parts of the bus: the payload, the backoff, the rate limit of error lines.</summary>
-public sealed class BusUnitTests
+[Trait("Category", "unit")] public sealed class BusUnitTests
 {
     private static readonly Guid Id = Guid.Parse("0b7c3d6e-1f2a-4b5c-8d9e-0a1b2c3d4e5f");
 

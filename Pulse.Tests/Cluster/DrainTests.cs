@@ -5,8 +5,8 @@ using Xunit.Abstractions;
 
 namespace Pulse.Tests.Cluster;
 
-/// <summary>Shutdown (DESIGN §7): SIGTERM closes sockets with 1001 in batches over the drain window, exit 0.</summary>
-public sealed class DrainTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+/// <summary>Shutdown (docs/design.md §7): SIGTERM closes sockets with 1001 in batches over the drain window, exit 0.</summary>
+[Trait("Category", "binary")] public sealed class DrainTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Sigterm_TwoHundredSockets_ClosedWith1001SpreadOverWindow_ExitZeroInTime()
@@ -15,13 +15,13 @@ public sealed class DrainTests(TestDatabase database, ITestOutputHelper output) 
         var env = new Dictionary<string, string> { ["PULSE_Shutdown__DrainSeconds"] = "2" };
         await using var node = await PulseProcess.StartAsync(database.Url, environment: env);
         var (eventId, _) = await ClusterKit.CreateEventAsync(database);
-        var sockets = new List<PhoenixSubscriber>(count);
+        var sockets = new List<PhoenixClient>(count);
         try
         {
             for (int i = 0; i < count; i++)
             {
                 // Half joined to an event, half bare: both kinds must be drained.
-                sockets.Add(i % 2 == 0 ? await PhoenixSubscriber.JoinAsync(node.WebSocketUri, eventId) : await PhoenixSubscriber.ConnectAsync(node.WebSocketUri));
+                sockets.Add(i % 2 == 0 ? await PhoenixClient.ConnectAndJoinAsync(node.WebSocketUri, $"event:{eventId:D}") : await PhoenixClient.ConnectAsync(node.WebSocketUri));
             }
 
             long sigterm = Stopwatch.GetTimestamp();

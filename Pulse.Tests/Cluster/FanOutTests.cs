@@ -4,8 +4,8 @@ using Xunit.Abstractions;
 
 namespace Pulse.Tests.Cluster;
 
-/// <summary>Several nodes (separate processes of the published binary) on one PostgreSQL: DESIGN §9.</summary>
-public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+/// <summary>Several nodes (separate processes of the published binary) on one PostgreSQL: docs/design.md §9.</summary>
+[Trait("Category", "binary")] public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(10);
 
@@ -16,7 +16,7 @@ public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output)
         await using var a = await PulseProcess.StartAsync(database.Url, key);
         await using var b = await PulseProcess.StartAsync(database.Url, key);
         var (eventId, keyword) = await ClusterKit.CreateEventAsync(database);
-        await using var subscriber = await PhoenixSubscriber.JoinAsync(b.WebSocketUri, eventId);
+        await using var subscriber = await PhoenixClient.ConnectAndJoinAsync(b.WebSocketUri, $"event:{eventId:D}");
         Assert.Equal(0, subscriber.LatestTotal);
 
         for (int i = 0; i < 7; i++)
@@ -37,8 +37,8 @@ public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output)
         await using var b = await PulseProcess.StartAsync(database.Url, key);
         await using var c = await PulseProcess.StartAsync(database.Url, key);
         var (eventId, keyword) = await ClusterKit.CreateEventAsync(database);
-        await using var onB = await PhoenixSubscriber.JoinAsync(b.WebSocketUri, eventId);
-        await using var onC = await PhoenixSubscriber.JoinAsync(c.WebSocketUri, eventId);
+        await using var onB = await PhoenixClient.ConnectAndJoinAsync(b.WebSocketUri, $"event:{eventId:D}");
+        await using var onC = await PhoenixClient.ConnectAndJoinAsync(c.WebSocketUri, $"event:{eventId:D}");
 
         for (int round = 1; round <= 3; round++)
         {
@@ -56,7 +56,7 @@ public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output)
         await using var a = await PulseProcess.StartAsync(database.Url, key);
         await using var b = await PulseProcess.StartAsync(database.Url, key);
         var (eventId, keyword) = await ClusterKit.CreateEventAsync(database);
-        await using var subscriber = await PhoenixSubscriber.JoinAsync(b.WebSocketUri, eventId);
+        await using var subscriber = await PhoenixClient.ConnectAndJoinAsync(b.WebSocketUri, $"event:{eventId:D}");
         var before = await ListenPidsAsync();
         Assert.Equal(2, before.Count);
 
@@ -90,7 +90,7 @@ public sealed class FanOutTests(TestDatabase database, ITestOutputHelper output)
         await using var a = await PulseProcess.StartAsync(database.Url, key, fast);
         await using var b = await PulseProcess.StartAsync(database.Url, key, fast);
         var (eventId, keyword) = await ClusterKit.CreateEventAsync(database);
-        await using var subscriber = await PhoenixSubscriber.JoinAsync(b.WebSocketUri, eventId);
+        await using var subscriber = await PhoenixClient.ConnectAndJoinAsync(b.WebSocketUri, $"event:{eventId:D}");
 
         var latencies = new List<double>(posts);
         for (int i = 1; i <= posts; i++)

@@ -17,7 +17,7 @@ namespace Pulse.Tests.Cluster;
 /// revocation or deletion, a key made by <c>pulse api-key create</c> works on both as soon; through a
 /// database outage known keys keep working and the re-reads back off.
 /// </summary>
-public sealed partial class KeyRevocationTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed partial class KeyRevocationTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(1);
 
@@ -50,7 +50,7 @@ public sealed partial class KeyRevocationTests(TestDatabase database, ITestOutpu
         await using var a = await PulseProcess.StartAsync(database.Url);
         await using var b = await PulseProcess.StartAsync(database.Url);
 
-        var (code, stdout, stderr) = await PulseBinary.RunAsync(new Dictionary<string, string> { ["DATABASE_URL"] = database.Url }, "api-key", "create", "--name", "made by the cli");
+        var (code, stdout, stderr) = await PulseProcess.RunAsync(new Dictionary<string, string> { ["DATABASE_URL"] = database.Url }, "api-key", "create", "--name", "made by the cli");
         long created = Stopwatch.GetTimestamp();
         Assert.True(code == 0, stderr);
         var key = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();

@@ -10,11 +10,11 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.Cluster;
 
 /// <summary>
-/// PostgreSQL restarted, then stopped for 10 s, under two nodes (DESIGN §9, issue 5): sockets stay
+/// PostgreSQL restarted, then stopped for 10 s, under two nodes (docs/design.md §9, issue 5): sockets stay
 /// open, cached reads keep working, <c>/readyz</c> says why not, and the numbers end exact.
 /// Runs on a PostgreSQL cluster of its own, since it stops it.
 /// </summary>
-public sealed class OutageTests(ITestOutputHelper output)
+[Trait("Category", "binary")] public sealed class OutageTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(10);
 
@@ -30,7 +30,7 @@ public sealed class OutageTests(ITestOutputHelper output)
 
         await using var a = await PulseProcess.StartAsync(postgres.Url, key);
         await using var b = await PulseProcess.StartAsync(postgres.Url, key);
-        await using var onB = await PhoenixSubscriber.JoinAsync(b.WebSocketUri, eventId);
+        await using var onB = await PhoenixClient.ConnectAndJoinAsync(b.WebSocketUri, $"event:{eventId:D}");
 
         // Warm A: the key and the event are now known there without the database.
         await InsertEntryAsync(data, keyword);
@@ -60,7 +60,7 @@ public sealed class OutageTests(ITestOutputHelper output)
             Assert.True(cached.StatusCode == HttpStatusCode.OK, $"GET during the outage: {(int)cached.StatusCode} {await cached.Content.ReadAsStringAsync()}\n{b.Output}");
         }
 
-        await using (var late = await PhoenixSubscriber.JoinAsync(b.WebSocketUri, eventId))
+        await using (var late = await PhoenixClient.ConnectAndJoinAsync(b.WebSocketUri, $"event:{eventId:D}"))
         {
             Assert.Equal(2, late.LatestTotal);
         }

@@ -7,10 +7,10 @@ using Pulse.Tests.Storage;
 namespace Pulse.Tests.Cluster;
 
 /// <summary>
-/// Trigger mode (DESIGN §9): an INSERT, UPDATE, DELETE or TRUNCATE on <c>uniq_entry_keywords</c>
+/// Trigger mode (docs/design.md §9): an INSERT, UPDATE, DELETE or TRUNCATE on <c>uniq_entry_keywords</c>
 /// alone, no POST, reaches subscribers; one statement sends one NOTIFY per event it touched.
 /// </summary>
-public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(10);
 
@@ -32,8 +32,8 @@ public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<Test
         await using var a = await PulseProcess.StartAsync(database.Url);
         await using var b = await PulseProcess.StartAsync(database.Url);
         var (eventId, keyword) = await ClusterKit.CreateEventAsync(database);
-        await using var onA = await PhoenixSubscriber.JoinAsync(a.WebSocketUri, eventId);
-        await using var onB = await PhoenixSubscriber.JoinAsync(b.WebSocketUri, eventId);
+        await using var onA = await PhoenixClient.ConnectAndJoinAsync(a.WebSocketUri, $"event:{eventId:D}");
+        await using var onB = await PhoenixClient.ConnectAndJoinAsync(b.WebSocketUri, $"event:{eventId:D}");
 
         await database.InsertEntryAsync(DateTime.UtcNow, keyword);
 
@@ -53,8 +53,8 @@ public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<Test
         await using var mode = await TriggerModeAsync();
         var (eventId, kw) = await database.CreateEventAsync("Spam cup", Start, End, ("Barça", "#b"), ("Madrid", "#m"));
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        Assert.Equal(0, (await client.JoinAsync($"event:{eventId}", Delivery)).Total);
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        Assert.Equal(0, (await client.JoinAsync($"event:{eventId}", timeout: Delivery)).Total);
 
         // INSERT: three links in one statement.
         await InsertLinksAsync(kw["#b"], 3, Inside);
@@ -80,10 +80,10 @@ public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<Test
         var (to, toKw) = await database.CreateEventAsync("To cup", Start, End, ("Away", "#to"));
         await InsertLinksAsync(fromKw["#from"], 2, Inside);
         await using var server = await TestServer.StartAsync(database);
-        await using var onFrom = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        await using var onTo = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        Assert.Equal(2, (await onFrom.JoinAsync($"event:{from}", Delivery)).Total);
-        Assert.Equal(0, (await onTo.JoinAsync($"event:{to}", Delivery)).Total);
+        await using var onFrom = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        await using var onTo = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        Assert.Equal(2, (await onFrom.JoinAsync($"event:{from}", timeout: Delivery)).Total);
+        Assert.Equal(0, (await onTo.JoinAsync($"event:{to}", timeout: Delivery)).Total);
 
         Assert.Equal(2, await MoveLinksAsync(fromKw["#from"], toKw["#to"], 2));
 
@@ -98,8 +98,8 @@ public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<Test
         var (eventId, kw) = await database.CreateEventAsync("Reset cup", Start, End, ("Home", "#reset"));
         await InsertLinksAsync(kw["#reset"], 4, Inside);
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        Assert.Equal(4, (await client.JoinAsync($"event:{eventId}", Delivery)).Total);
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        Assert.Equal(4, (await client.JoinAsync($"event:{eventId}", timeout: Delivery)).Total);
 
         // TRUNCATE triggers see no rows (no transition tables): every event with keywords is notified.
         await database.ExecuteAsync("TRUNCATE uniq_entry_keywords");
@@ -207,7 +207,7 @@ public sealed class TriggerModeTests(TestDatabase database) : IClassFixture<Test
         return listener;
     }
 
-    private static async Task<PhoenixTestMessage> WaitForAsync(PhoenixTestClient client, Func<PhoenixTestMessage, bool> match)
+    private static async Task<InboxMessage> WaitForAsync(PhoenixClient client, Func<InboxMessage, bool> match)
     {
         var deadline = DateTime.UtcNow + Delivery;
         var seen = new List<string>();

@@ -5,8 +5,8 @@ using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Configuration;
 
-/// <summary>Precedence, environment names and validation of DESIGN §3; pure (no database).</summary>
-public sealed class ConfigurationTests : IDisposable
+/// <summary>Precedence, environment names and validation of docs/design.md §3; pure (no database).</summary>
+[Trait("Category", "unit")] public sealed class ConfigurationTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("pulse-config-tests").FullName;
 

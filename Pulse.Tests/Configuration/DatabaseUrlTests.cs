@@ -3,8 +3,8 @@ using Pulse.Configuration;
 
 namespace Pulse.Tests.Configuration;
 
-/// <summary><c>DATABASE_URL</c> in both forms (DESIGN §3), through <see cref="PulseConfiguration.Load"/> as a user sets it.</summary>
-public sealed class DatabaseUrlTests
+/// <summary><c>DATABASE_URL</c> in both forms (docs/design.md §3), through <see cref="PulseConfiguration.Load"/> as a user sets it.</summary>
+[Trait("Category", "unit")] public sealed class DatabaseUrlTests
 {
     [Fact]
     public void ToConnectionString_UrlForm_DecodesEveryPart()

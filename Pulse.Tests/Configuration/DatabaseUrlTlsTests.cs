@@ -7,7 +7,7 @@ namespace Pulse.Tests.Configuration;
 /// <c>DATABASE_URL</c> as managed PostgreSQL services hand it out (issue 10): every <c>sslmode</c> in both
 /// forms, <c>sslrootcert</c>, percent-encoded user and password, and one clear line for each bad value.
 /// </summary>
-public sealed class DatabaseUrlTlsTests : IDisposable
+[Trait("Category", "unit")] public sealed class DatabaseUrlTlsTests : IDisposable
 {
     // A real file: sslrootcert is checked for existence when the configuration is loaded.
     private readonly string _folder = Directory.CreateTempSubdirectory("pulse-url-tests ").FullName;

@@ -2,7 +2,7 @@ using Pulse.Demo;
 
 namespace Pulse.Tests.Demo;
 
-public sealed class DemoPartsTests
+[Trait("Category", "unit")] public sealed class DemoPartsTests
 {
     private static readonly DateTime Now = new(2026, 11, 27, 20, 30, 20, DateTimeKind.Utc);
 

@@ -12,7 +12,7 @@ namespace Pulse.Tests.Demo;
 /// URL and key used over HTTP, then Ctrl-C (SIGINT) and a look for anything left behind.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed partial class DemoTests
+[Trait("Category", "socket")] public sealed partial class DemoTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);

@@ -10,7 +10,7 @@ namespace Pulse.Tests.Diagnostics;
 /// classes in Pulse.Diagnostics, one call style, an id unique across the product, inside its layer's range
 /// and not retired (<see cref="LogEventIds"/>).
 /// </summary>
-public sealed class LogEventIdTests
+[Trait("Category", "unit")] public sealed class LogEventIdTests
 {
     private static readonly List<(MethodInfo Method, LoggerMessageAttribute Attribute)> Messages =
         [.. typeof(LogEventIds).Assembly.GetTypes()

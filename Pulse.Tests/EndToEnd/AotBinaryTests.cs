@@ -8,14 +8,14 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.EndToEnd;
 
 /// <summary>The published binary, as an operator runs it: migrate, api-key create, serve, a GET with the key.</summary>
-public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private Dictionary<string, string> Environment => new() { ["DATABASE_URL"] = database.Url };
 
     [Fact]
     public async Task Help_ExitsZeroAndListsVerbs()
     {
-        var (code, stdout, _) = await PulseBinary.RunAsync(Environment, "--help");
+        var (code, stdout, _) = await PulseProcess.RunAsync(Environment, "--help");
         Assert.Equal(0, code);
         Assert.Contains("migrate", stdout, StringComparison.Ordinal);
         Assert.Contains("api-key", stdout, StringComparison.Ordinal);
@@ -24,7 +24,7 @@ public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper outp
     [Fact]
     public async Task UnknownOption_ExitsTwoWithUsageOnStderr()
     {
-        var (code, _, stderr) = await PulseBinary.RunAsync(Environment, "serve", "--no-such-option");
+        var (code, _, stderr) = await PulseProcess.RunAsync(Environment, "serve", "--no-such-option");
         Assert.Equal(2, code);
         Assert.Contains("no-such-option", stderr, StringComparison.Ordinal);
     }
@@ -32,9 +32,9 @@ public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper outp
     [Fact]
     public async Task Migrate_TwiceInARowAndTwiceAtOnce_AllExitZero()
     {
-        Assert.Equal(0, (await PulseBinary.RunAsync(Environment, "migrate")).ExitCode);
-        Assert.Equal(0, (await PulseBinary.RunAsync(Environment, "migrate")).ExitCode);
-        var both = await Task.WhenAll(PulseBinary.RunAsync(Environment, "migrate"), PulseBinary.RunAsync(Environment, "migrate"));
+        Assert.Equal(0, (await PulseProcess.RunAsync(Environment, "migrate")).ExitCode);
+        Assert.Equal(0, (await PulseProcess.RunAsync(Environment, "migrate")).ExitCode);
+        var both = await Task.WhenAll(PulseProcess.RunAsync(Environment, "migrate"), PulseProcess.RunAsync(Environment, "migrate"));
         Assert.All(both, r => Assert.Equal(0, r.ExitCode));
     }
 
@@ -43,7 +43,7 @@ public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper outp
     {
         var env = Environment;
         env["PULSE_Broadcast__TickMilliseconds"] = "0";
-        var (code, _, stderr) = await PulseBinary.RunAsync(env, "serve");
+        var (code, _, stderr) = await PulseProcess.RunAsync(env, "serve");
         Assert.Equal(2, code);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("Broadcast:TickMilliseconds", line, StringComparison.Ordinal);
@@ -52,8 +52,8 @@ public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper outp
     [Fact]
     public async Task MigrateKeyServe_GetWithKey_ReturnsViewModel()
     {
-        Assert.Equal(0, (await PulseBinary.RunAsync(Environment, "migrate")).ExitCode);
-        var (code, stdout, _) = await PulseBinary.RunAsync(Environment, "api-key", "create", "--name", "e2e");
+        Assert.Equal(0, (await PulseProcess.RunAsync(Environment, "migrate")).ExitCode);
+        var (code, stdout, _) = await PulseProcess.RunAsync(Environment, "api-key", "create", "--name", "e2e");
         Assert.Equal(0, code);
         var key = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
         Assert.Equal(43, key.Length);
@@ -64,9 +64,9 @@ public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper outp
         await database.InsertEntryAsync(start.AddMinutes(1), keywords["#a"]);
         await database.InsertEntryAsync(start.AddMinutes(2), keywords["#a"], keywords["#b"]);
 
-        int port = PulseBinary.FreePort();
+        int port = PulseProcess.FreePort();
         var started = Stopwatch.StartNew();
-        using var server = PulseBinary.Start(Environment, "serve", "--urls", $"http://127.0.0.1:{port}");
+        using var server = PulseProcess.Start(Environment, "serve", "--urls", $"http://127.0.0.1:{port}");
 
         // Drained as it comes: a full pipe would block the server's logging.
         var serverOutput = server.StandardOutput.ReadToEndAsync();
@@ -74,7 +74,7 @@ public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper outp
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             await WaitHealthyAsync(client, server);
-            output.WriteLine($"start to /healthz 200: {started.ElapsedMilliseconds} ms; idle RSS {PulseBinary.RssKiB(server.Id)} KiB");
+            output.WriteLine($"start to /healthz 200: {started.ElapsedMilliseconds} ms; idle RSS {PulseProcess.RssKiBOf(server.Id)} KiB");
 
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
             using var response = await client.GetAsync(new Uri($"/v1/events/{eventId}", UriKind.Relative));
@@ -86,7 +86,7 @@ public sealed class AotBinaryTests(TestDatabase database, ITestOutputHelper outp
         }
         finally
         {
-            PulseBinary.Terminate(server);
+            PulseProcess.Terminate(server);
             await server.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
         }
 

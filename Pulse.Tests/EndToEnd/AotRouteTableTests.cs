@@ -7,10 +7,10 @@ using Pulse.Tests.Infrastructure;
 namespace Pulse.Tests.EndToEnd;
 
 /// <summary>
-/// Every row of DESIGN §6 against the published binary over real HTTP: the in-process API tests go
+/// Every row of docs/design.md §6 against the published binary over real HTTP: the in-process API tests go
 /// deeper; this proves the AOT build (trimming, source-generated JSON and binding) behaves the same.
 /// </summary>
-public sealed class AotRouteTableTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class AotRouteTableTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task RouteTable_AgainstBinary_EveryStatusAsWritten()
@@ -18,9 +18,9 @@ public sealed class AotRouteTableTests(TestDatabase database) : IClassFixture<Te
         var key = await database.CreateApiKeyAsync("route-table");
         var start = DateTime.UtcNow.AddMinutes(-5);
         var (eventId, keywords) = await database.CreateEventAsync("Route table", start, start.AddHours(1), ("A", "#a"), ("B", "#b"));
-        int port = PulseBinary.FreePort();
+        int port = PulseProcess.FreePort();
         var env = new Dictionary<string, string> { ["DATABASE_URL"] = database.Url, ["PULSE_Http__MaxBodyBytes"] = "2048", ["PULSE_Shutdown__DrainSeconds"] = "0" };
-        using var server = PulseBinary.Start(env, "serve", "--urls", $"http://127.0.0.1:{port}");
+        using var server = PulseProcess.Start(env, "serve", "--urls", $"http://127.0.0.1:{port}");
         var drained = server.StandardOutput.ReadToEndAsync();
         try
         {
@@ -89,7 +89,7 @@ public sealed class AotRouteTableTests(TestDatabase database) : IClassFixture<Te
         }
         finally
         {
-            PulseBinary.Terminate(server);
+            PulseProcess.Terminate(server);
             await server.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(15)).Token);
             _ = await drained;
         }

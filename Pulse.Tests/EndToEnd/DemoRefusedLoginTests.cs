@@ -8,7 +8,7 @@ namespace Pulse.Tests.EndToEnd;
 /// cluster the demo started is stopped again.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class DemoRefusedLoginTests
+[Trait("Category", "binary")] public sealed class DemoRefusedLoginTests
 {
     [Fact]
     public async Task Demo_KeptClusterAsksForAPassword_OneLineExitOneClusterStopped()
@@ -34,7 +34,7 @@ public sealed class DemoRefusedLoginTests
             await (root ? RunAsync("runuser", ["-u", "postgres", "--", .. initdb]) : RunAsync(initdb[0], initdb[1..]));
             await File.AppendAllTextAsync(Path.Combine(data, "postgresql.conf"), "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n");
 
-            var (code, stdout, stderr) = await PulseBinary.RunAsync(new Dictionary<string, string>(), "demo", "--data", folder, "--keep", "--urls", $"http://127.0.0.1:{PulseBinary.FreePort()}");
+            var (code, stdout, stderr) = await PulseProcess.RunAsync(new Dictionary<string, string>(), "demo", "--data", folder, "--keep", "--urls", $"http://127.0.0.1:{PulseProcess.FreePort()}");
             var line = FailureLine.Single(code, stderr);
             Assert.Matches("^pulse demo: database \"postgres\" at 127\\.0\\.0\\.1:[0-9]+: .*password", line);
             Assert.Contains("reusing the PostgreSQL cluster", stdout, StringComparison.Ordinal);

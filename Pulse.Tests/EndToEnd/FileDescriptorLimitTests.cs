@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 
 namespace Pulse.Tests.EndToEnd;
 
-/// <summary>DESIGN §10 (idle sockets): near the file-descriptor limit new upgrades get 503, and nothing else suffers.</summary>
-public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+/// <summary>docs/design.md §10 (idle sockets): near the file-descriptor limit new upgrades get 503, and nothing else suffers.</summary>
+[Trait("Category", "binary")] public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     // prlimit sets soft = hard = 400, so the binary's raise at start changes nothing and the limit is 400.
     // The transport counts connections (each one descriptor), not every descriptor: an upgrade is refused
@@ -26,10 +26,10 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
         var start = DateTime.UtcNow.AddMinutes(-10);
         var (eventId, _) = await database.CreateEventAsync("Fd", start, start.AddHours(2), ("A", "#a"));
         string topic = $"event:{eventId}";
-        int port = PulseBinary.FreePort();
+        int port = PulseProcess.FreePort();
         using var server = StartUnderLimit(port);
         var logs = Task.WhenAll(server.StandardOutput.ReadToEndAsync(), server.StandardError.ReadToEndAsync());
-        var held = new List<RawPeer>();
+        var held = new List<RawClient>();
         try
         {
             // Once it answers, prlimit has long exec'd into pulse: the limits read are the server's own.
@@ -69,7 +69,7 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
             // Every held socket is still served.
             for (int i = 0; i < held.Count; i++)
             {
-                await held[i].SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[null,\"h{i}\",\"phoenix\",\"heartbeat\",{{}}]")));
+                await held[i].SendAsync(ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[null,\"h{i}\",\"phoenix\",\"heartbeat\",{{}}]")));
                 var (_, reply) = await held[i].ReadFrameAsync();
                 Assert.Equal($"[null,\"h{i}\",\"phoenix\",\"phx_reply\",{{\"status\":\"ok\",\"response\":{{}}}}]", Encoding.UTF8.GetString(reply));
             }
@@ -78,7 +78,7 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
             // only; the reserve leaves descriptors for accept, so a new TCP connection is not refused).
             await keepAlive.SendAsync("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
             Assert.StartsWith("HTTP/1.1 200", await keepAlive.ReadResponseAsync(), StringComparison.Ordinal);
-            using (var fresh = await RawPeer.ConnectAsync(port))
+            using (var fresh = await RawClient.ConnectAsync(port))
             {
                 await fresh.SendAsync("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 Assert.StartsWith("HTTP/1.1 200", await fresh.ReadResponseAsync(), StringComparison.Ordinal);
@@ -128,7 +128,7 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
         // timeout). Were the descriptors to run out, accept() would fail with EMFILE and Kestrel would retry
         // at once, spinning a core. At Limit − Reserve / 2 = 368 open connections the newest is closed.
         const int flood = 420;
-        int port = PulseBinary.FreePort();
+        int port = PulseProcess.FreePort();
         using var server = StartUnderLimit(port);
         var logs = Task.WhenAll(server.StandardOutput.ReadToEndAsync(), server.StandardError.ReadToEndAsync());
         var idle = new List<System.Net.Sockets.TcpClient>();
@@ -167,7 +167,7 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
             idle.ForEach(c => c.Dispose());
             idle.Clear();
             await Task.Delay(TimeSpan.FromMilliseconds(500));
-            using var fresh = await RawPeer.ConnectAsync(port);
+            using var fresh = await RawClient.ConnectAsync(port);
             await fresh.SendAsync("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
             Assert.StartsWith("HTTP/1.1 200", await fresh.ReadResponseAsync(), StringComparison.Ordinal);
             Assert.False(server.HasExited, "the server died");
@@ -196,7 +196,7 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
     private Process StartUnderLimit(int port)
     {
         // prlimit (util-linux) sets the limit, then execs the binary: same pid, so /proc/<pid> is the server's.
-        var info = new ProcessStartInfo("prlimit", [$"--nofile={Limit}:{Limit}", "--", PulseBinary.Path, "serve", "--urls", $"http://127.0.0.1:{port}"])
+        var info = new ProcessStartInfo("prlimit", [$"--nofile={Limit}:{Limit}", "--", PulseProcess.BinaryPath, "serve", "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -208,13 +208,13 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
     }
 
     /// <summary>Waits (bounded) for the server, then returns a connection that got a /healthz 200 and stays open.</summary>
-    private static async Task<RawPeer> HealthyKeepAliveAsync(int port, Process server)
+    private static async Task<RawClient> HealthyKeepAliveAsync(int port, Process server)
     {
         for (int attempt = 0; attempt < 100 && !server.HasExited; attempt++)
         {
             try
             {
-                var peer = await RawPeer.ConnectAsync(port);
+                var peer = await RawClient.ConnectAsync(port);
                 await peer.SendAsync("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 if ((await peer.ReadResponseAsync()).StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
                 {
@@ -235,10 +235,10 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
     }
 
     /// <summary>Upgrades and joins; the peer when it was accepted (101 and join ok), else null and the refusal.</summary>
-    private static async Task<(RawPeer? Peer, string Response)> UpgradeAndJoinAsync(int port, string topic)
+    private static async Task<(RawClient? Peer, string Response)> UpgradeAndJoinAsync(int port, string topic)
     {
-        var peer = await RawPeer.ConnectAsync(port);
-        await peer.SendAsync(RawPeer.UpgradeRequest());
+        var peer = await RawClient.ConnectAsync(port);
+        await peer.SendAsync(RawClient.UpgradeRequest());
         var response = await peer.ReadResponseAsync();
         if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
         {
@@ -246,7 +246,7 @@ public sealed class FileDescriptorLimitTests(TestDatabase database, ITestOutputH
             return (null, response);
         }
 
-        await peer.SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"1\",\"1\",\"{topic}\",\"phx_join\",{{}}]")));
+        await peer.SendAsync(ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[\"1\",\"1\",\"{topic}\",\"phx_join\",{{}}]")));
         var (_, reply) = await peer.ReadFrameAsync();
         Assert.Contains("\"status\":\"ok\"", Encoding.UTF8.GetString(reply), StringComparison.Ordinal);
         return (peer, response);

@@ -11,7 +11,7 @@ namespace Pulse.Tests.EndToEnd;
 /// exposition parser and its naming lint: _total on counters, base units, HELP on every family) finds
 /// nothing, and the figures move with what the server did (a join, a POST, an open socket).
 /// </summary>
-public sealed class MetricsPromtoolTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class MetricsPromtoolTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Metrics_AotBinaryAfterJoinAndPost_PromtoolFindsNoProblemAndFiguresMove()
@@ -20,8 +20,8 @@ public sealed class MetricsPromtoolTests(TestDatabase database) : IClassFixture<
         var start = DateTime.UtcNow.AddMinutes(-5);
         var (eventId, keywords) = await database.CreateEventAsync("Promtool", start, start.AddHours(1), ("A", "#a"));
         await using var server = await PulseProcess.StartAsync(database.Url, key);
-        await using var socket = await PhoenixTestClient.ConnectAsync(server.WebSocketUri);
-        Assert.Equal("ok", (await socket.JoinAsync("event:" + eventId, TimeSpan.FromSeconds(10))).Status);
+        await using var socket = await PhoenixClient.ConnectAsync(server.WebSocketUri);
+        Assert.Equal("ok", (await socket.JoinAsync("event:" + eventId, timeout: TimeSpan.FromSeconds(10))).Status);
         await database.InsertEntryAsync(DateTime.UtcNow.AddSeconds(-1), keywords["#a"]);
         using (var posted = await server.Client.PostAsync(Api.Path("/v1/events"), Api.Json(Api.PostBody(eventId, "tweet"))))
         {
@@ -38,7 +38,7 @@ public sealed class MetricsPromtoolTests(TestDatabase database) : IClassFixture<
         var (exitCode, output) = await PromtoolCheckAsync(text);
         Assert.True(exitCode == 0 && output.Length == 0, $"promtool check metrics exited {exitCode}:\n{output}\n--- /metrics:\n{text}");
 
-        // Pulse's own figures (DESIGN §6): this socket, its join, the POST, the computations it caused.
+        // Pulse's own figures (docs/design.md §6): this socket, its join, the POST, the computations it caused.
         Assert.Equal(1, Value(text, "pulse_connections"));
         Assert.Equal(1, Value(text, "pulse_channel_joins_total"));
         Assert.Equal(1, Value(text, "pulse_notifications_total"));

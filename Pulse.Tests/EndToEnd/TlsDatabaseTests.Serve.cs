@@ -33,7 +33,7 @@ public sealed partial class TlsDatabaseTests
 
         // A join answered from a computation on the pool, then a POST: NOTIFY on the pool, heard on the
         // LISTEN connection, recomputed and broadcast.
-        await using var subscriber = await PhoenixSubscriber.JoinAsync(server.WebSocketUri, eventId);
+        await using var subscriber = await PhoenixClient.ConnectAndJoinAsync(server.WebSocketUri, $"event:{eventId:D}");
         Assert.Equal(0, subscriber.LatestTotal);
         await InsertEntryAsync(keyword);
         await ClusterKit.PostAsync(server, eventId);
@@ -53,8 +53,8 @@ public sealed partial class TlsDatabaseTests
             "wrong-ca" => postgres.UrlWith($"sslmode=verify-full&sslrootcert={postgres.WrongCaFile}"),
             _ => postgres.UrlWith("sslmode=disable"),
         };
-        int port = PulseBinary.FreePort();
-        using var process = PulseBinary.Start(new Dictionary<string, string> { ["DATABASE_URL"] = url, ["PULSE_Urls"] = $"http://127.0.0.1:{port}" }, "serve");
+        int port = PulseProcess.FreePort();
+        using var process = PulseProcess.Start(new Dictionary<string, string> { ["DATABASE_URL"] = url, ["PULSE_Urls"] = $"http://127.0.0.1:{port}" }, "serve");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

@@ -10,7 +10,7 @@ namespace Pulse.Tests.EndToEnd;
 /// database can refuse or be missing ends <c>migrate</c> and <c>api-key create</c> with one line naming
 /// host, port, database and why, exit 1.
 /// </summary>
-public sealed partial class TlsDatabaseTests(TlsPostgres postgres) : IClassFixture<TlsPostgres>
+[Trait("Category", "binary")] public sealed partial class TlsDatabaseTests(TlsPostgres postgres) : IClassFixture<TlsPostgres>
 {
     [Theory]
     [InlineData("sslmode=allow")]        // plain first: pg_hba refuses it, then TLS
@@ -106,7 +106,7 @@ public sealed partial class TlsDatabaseTests(TlsPostgres postgres) : IClassFixtu
     [InlineData("api-key")]
     public async Task Verb_UnreachablePort_OneLineConnectionRefused(string verb)
     {
-        int port = PulseBinary.FreePort();
+        int port = PulseProcess.FreePort();
         var (code, _, stderr) = await RunAsync($"{postgres.BaseUrl.Replace($":{postgres.Port}/", $":{port}/", StringComparison.Ordinal)}?sslmode=require", Args(verb));
         var line = FailureLine.Single(code, stderr);
         Assert.Contains($"database \"pulse\" at 127.0.0.1:{port}: cannot connect: Connection refused", line, StringComparison.Ordinal);
@@ -145,5 +145,5 @@ public sealed partial class TlsDatabaseTests(TlsPostgres postgres) : IClassFixtu
     private static string[] Args(string verb) => verb == "api-key" ? ["api-key", "create", "--name", "tls"] : [verb];
 
     private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string url, params string[] args) =>
-        PulseBinary.RunAsync(new Dictionary<string, string> { ["DATABASE_URL"] = url }, args);
+        PulseProcess.RunAsync(new Dictionary<string, string> { ["DATABASE_URL"] = url }, args);
 }

@@ -8,7 +8,7 @@ namespace Pulse.Tests.EndToEnd;
 /// A server that asks for an authentication method the slim client leaves out (GSSAPI): Npgsql throws
 /// NotSupportedException, unwrapped, which ended the binary with a stack trace and exit 134 before.
 /// </summary>
-public sealed class UnsupportedAuthenticationTests
+[Trait("Category", "binary")] public sealed class UnsupportedAuthenticationTests
 {
     [Fact]
     public async Task Migrate_ServerAsksForGssapi_OneLineSayingSoExitOne()
@@ -26,7 +26,7 @@ public sealed class UnsupportedAuthenticationTests
             await reload.ExecuteScalarAsync();
         }
 
-        var (code, _, stderr) = await PulseBinary.RunAsync(new Dictionary<string, string> { ["DATABASE_URL"] = $"postgres://kerberos_user@127.0.0.1:{postgres.Port}/pulse" }, "migrate");
+        var (code, _, stderr) = await PulseProcess.RunAsync(new Dictionary<string, string> { ["DATABASE_URL"] = $"postgres://kerberos_user@127.0.0.1:{postgres.Port}/pulse" }, "migrate");
         var line = FailureLine.Single(code, stderr);
         Assert.Contains($"database \"pulse\" at 127.0.0.1:{postgres.Port}: the server asks for GSSAPI/SSPI (Kerberos) authentication, which Pulse does not support", line, StringComparison.Ordinal);
     }

@@ -17,7 +17,7 @@ internal static class Api
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    /// <summary>Asserts the status and the JSON content type (DESIGN §6: errors included) and returns the parsed body.</summary>
+    /// <summary>Asserts the status and the JSON content type (docs/design.md §6: errors included) and returns the parsed body.</summary>
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode status)
     {
         var text = await response.Content.ReadAsStringAsync();

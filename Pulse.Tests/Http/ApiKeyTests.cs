@@ -11,7 +11,7 @@ namespace Pulse.Tests.Http;
 
 /// <summary>API keys: only hashes at rest; a key created while the server runs works within a second; bad keys cost at most one read a second.</summary>
 /// <remarks>Two nodes, revocation and outages: <c>Cluster/KeyRevocationTests</c>. That lookups compare digests, never keys, is checked in code review, not here: timing tests are flaky.</remarks>
-public sealed class ApiKeyTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ApiKeyTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task CreateApiKey_Stored_OnlyItsSha256()

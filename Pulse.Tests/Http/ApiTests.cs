@@ -6,8 +6,8 @@ using static Pulse.Tests.Http.Api;
 
 namespace Pulse.Tests.Http;
 
-/// <summary>Every row of DESIGN §6 for <c>/v1/events</c> and the probes, over real HTTP.</summary>
-public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase>
+/// <summary>Every row of docs/design.md §6 for <c>/v1/events</c> and the probes, over real HTTP.</summary>
+[Trait("Category", "socket")] public sealed class ApiTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly DateTime Now = DateTime.UtcNow;
 

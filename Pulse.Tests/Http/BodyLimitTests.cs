@@ -6,7 +6,7 @@ using static Pulse.Tests.Http.Api;
 namespace Pulse.Tests.Http;
 
 /// <summary><c>Http:MaxBodyBytes</c>: 413 one byte over, readable by the client, with or without Content-Length.</summary>
-public sealed class BodyLimitTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class BodyLimitTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private const int Limit = 2048;
 

@@ -14,11 +14,11 @@ using Pulse.Tests.Storage;
 namespace Pulse.Tests.Http;
 
 /// <summary>
-/// DESIGN §6: no response carries database or exception text (Npgsql's messages name the host, the
+/// docs/design.md §6: no response carries database or exception text (Npgsql's messages name the host, the
 /// port and the user; most routes need no key). The details go to the log, rate-limited. Runs the
 /// real server in-process on a PostgreSQL cluster of its own, since it stops it.
 /// </summary>
-public sealed class ErrorTextTests
+[Trait("Category", "socket")] public sealed class ErrorTextTests
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
 
@@ -90,9 +90,9 @@ public sealed class ErrorTextTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await SendAsync("GET /v1/events (unknown key)", unknownKey));
 
         // A join of an event never computed here: an error reply.
-        await using (var socket = await PhoenixTestClient.ConnectAsync(new Uri($"ws://{client.BaseAddress!.Authority}/socket/websocket?vsn=2.0.0")))
+        await using (var socket = await PhoenixClient.ConnectAsync(new Uri($"ws://{client.BaseAddress!.Authority}/socket/websocket?vsn=2.0.0")))
         {
-            var reply = await socket.JoinAsync($"event:{uncached}", ReplyTimeout);
+            var reply = await socket.JoinAsync($"event:{uncached}", timeout: ReplyTimeout);
             Assert.Equal("error", reply.Status);
             answers.Add(("phx_join (uncached event)", HttpStatusCode.OK, reply.Payload.GetRawText()));
         }
@@ -139,7 +139,7 @@ public sealed class ErrorTextTests
 }
 
 /// <summary>The database answers, with an error of its own (a table gone): its message stays in the log too.</summary>
-public sealed class ServerErrorTextTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ServerErrorTextTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task TableMissing_ListAndUncachedReads_GenericAnswerNotTheServersMessage()

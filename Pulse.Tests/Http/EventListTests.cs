@@ -6,7 +6,7 @@ using static Pulse.Tests.Http.Api;
 namespace Pulse.Tests.Http;
 
 /// <summary><c>GET /v1/events?page=&amp;per_page=</c> on a database holding exactly the events seeded here.</summary>
-public sealed class EventListTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class EventListTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private const int Count = 205;
     private static readonly DateTime Base = new(2026, 11, 1, 20, 0, 0, DateTimeKind.Utc);

@@ -3,7 +3,7 @@ using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Http;
 
-public sealed class HealthTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class HealthTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Healthz_ServerRunning_Returns200Json()

@@ -14,7 +14,7 @@ internal static class PostgresServer
     /// <summary>A URL to the server's maintenance database (<c>postgres://user@host:port/db</c>).</summary>
     public static string Url => LazyUrl.Value;
 
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => RepositoryPaths.Root;
 
     private static string Start()
     {
@@ -39,16 +39,5 @@ internal static class PostgresServer
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         return process.ExitCode == 0 ? output : throw new InvalidOperationException($"scripts/postgres.sh {verb} failed: {error}");
-    }
-
-    private static string FindRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Pulse.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("Pulse.sln not found above " + AppContext.BaseDirectory);
     }
 }

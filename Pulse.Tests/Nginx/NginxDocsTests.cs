@@ -3,7 +3,7 @@ using Pulse.Tests.Infrastructure;
 namespace Pulse.Tests.Nginx;
 
 /// <summary>The nginx configuration the docs show is the one the tests run: docs/nginx.conf, quoted verbatim.</summary>
-public sealed class NginxDocsTests
+[Trait("Category", "unit")] public sealed class NginxDocsTests
 {
     [Theory]
     [InlineData("README.md")]

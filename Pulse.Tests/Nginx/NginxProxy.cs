@@ -35,7 +35,7 @@ internal sealed class NginxProxy : IAsyncDisposable
     public static async Task<NginxProxy> StartAsync(string mode, int nodeA, int nodeB)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"nginx-test-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        int port = PulseBinary.FreePort();
+        int port = PulseProcess.FreePort();
         var script = Path.Combine(PostgresServer.RepositoryRoot, "scripts", "nginx.sh");
         using (var config = Process.Start(new ProcessStartInfo("bash", [script, "config", directory, $"{port}", $"127.0.0.1:{nodeA}", $"127.0.0.1:{nodeB}", mode]) { RedirectStandardOutput = true, RedirectStandardError = true })!)
         {

@@ -2,7 +2,7 @@ using Pulse.Phoenix;
 
 namespace Pulse.Tests.Phoenix;
 
-public class EventTopicTests
+[Trait("Category", "unit")] public sealed class EventTopicTests
 {
     private static readonly Guid Id = Guid.Parse("6f1c2f4e-0a53-4d7e-9a55-2b7e4d4f2a10");
 

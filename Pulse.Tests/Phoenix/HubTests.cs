@@ -9,7 +9,7 @@ using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
 
-public class HubTests
+[Trait("Category", "unit")] public class HubTests
 {
     private const string Topic = "event:6f1c2f4e-0a53-4d7e-9a55-2b7e4d4f2a10";
     private static readonly Snapshot Model = new(Guid.Parse("6f1c2f4e-0a53-4d7e-9a55-2b7e4d4f2a10"), 3, Encoding.UTF8.GetBytes("""{"total":5}"""));
@@ -157,8 +157,7 @@ public class HubTests
     private static string PayloadText(byte[] frame)
     {
         Assert.Equal(0x81, frame[0]); // FIN=1, Text(0x1)
-        int header = frame[1] switch { < 126 => 2, 126 => 4, _ => 10 }; // MASK=0; 7-bit, 16-bit or 64-bit length
-        return Encoding.UTF8.GetString(frame, header, frame.Length - header);
+        return Encoding.UTF8.GetString(ServerFrames.Payload(frame)); // MASK=0; 7-bit, 16-bit or 64-bit length
     }
 
     private sealed class ThrowingSink : IFrameSink

@@ -15,7 +15,7 @@ namespace Pulse.Tests.Phoenix;
 /// Issue 10 (7): during a database failure every join fails the same way. Each still gets its error reply,
 /// with Phoenix's generic reason and nothing of the failure; the log gets one line, not a stack trace a join.
 /// </summary>
-public sealed class JoinFailureLogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class JoinFailureLogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Sockets = 10;
     private const int JoinsPerSocket = 100;
@@ -49,10 +49,10 @@ public sealed class JoinFailureLogTests(TestDatabase database, ITestOutputHelper
         {
             await Task.WhenAll(Enumerable.Range(0, Sockets).Select(async s =>
             {
-                using var peer = await RawPeer.ConnectAsync(new Uri(server.Addresses[0]).Port);
+                using var peer = await RawClient.ConnectAsync(new Uri(server.Addresses[0]).Port);
                 await peer.UpgradeAsync();
-                await peer.SendAsync(FrameBytes.Concat([.. Enumerable.Range(0, JoinsPerSocket).Select(j =>
-                    FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"{s}-{j}\",\"{s}-{j}\",\"{topic}\",\"phx_join\",{{}}]")))]));
+                await peer.SendAsync(ClientFrames.Concat([.. Enumerable.Range(0, JoinsPerSocket).Select(j =>
+                    ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[\"{s}-{j}\",\"{s}-{j}\",\"{topic}\",\"phx_join\",{{}}]")))]));
                 for (int j = 0; j < JoinsPerSocket; j++)
                 {
                     replies.Add(Encoding.UTF8.GetString((await peer.ReadFrameAsync()).Payload));
@@ -68,10 +68,10 @@ public sealed class JoinFailureLogTests(TestDatabase database, ITestOutputHelper
         Assert.All(replies, r => Assert.Matches("""^\["\d+-\d+","\d+-\d+","event:[0-9a-f-]{36}","phx_reply",\{"status":"error","response":\{"reason":"join crashed"\}\}\]$""", r));
 
         // The database works again: the next join succeeds and says so in the log, once.
-        using (var peer = await RawPeer.ConnectAsync(new Uri(server.Addresses[0]).Port))
+        using (var peer = await RawClient.ConnectAsync(new Uri(server.Addresses[0]).Port))
         {
             await peer.UpgradeAsync();
-            await peer.SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"ok\",\"ok\",\"{topic}\",\"phx_join\",{{}}]")));
+            await peer.SendAsync(ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[\"ok\",\"ok\",\"{topic}\",\"phx_join\",{{}}]")));
             using var reply = JsonDocument.Parse((await peer.ReadFrameAsync()).Payload);
             Assert.Equal("ok", reply.RootElement[4].GetProperty("status").GetString());
         }

@@ -18,7 +18,7 @@ namespace Pulse.Tests.Phoenix;
 /// the tick: the snapshot read waits on the test, which publishes while it waits, then lets the join go
 /// on with an older or the same version. The real session, hub, slot and connection; in-memory pipes.
 /// </summary>
-public sealed class JoinOrderingTests
+[Trait("Category", "unit")] public sealed class JoinOrderingTests
 {
     private static readonly Guid EventId = Guid.Parse("3b0d2c3e-8f44-4a57-9c61-7d2f4e5a6b70");
     private static readonly string Topic = "event:" + EventId.ToString("D");
@@ -29,7 +29,7 @@ public sealed class JoinOrderingTests
         var (hub, snapshots, socket) = Start();
         await using var _ = socket;
         using var release = snapshots; // a failed assertion must not leave the join (and the socket's dispose) waiting
-        await socket.SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"1\",\"1\",\"{Topic}\",\"phx_join\",{{}}]")));
+        await socket.SendAsync(ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[\"1\",\"1\",\"{Topic}\",\"phx_join\",{{}}]")));
         Assert.True(await PipelineKit.EventuallyAsync(() => hub.SubscriberCount(Topic) == 1, TimeSpan.FromSeconds(5)), "the join never subscribed");
 
         // The tick publishes version 2 while the join still reads; the join then replies with version 1,
@@ -51,7 +51,7 @@ public sealed class JoinOrderingTests
         var (hub, snapshots, socket) = Start();
         await using var _ = socket;
         using var release = snapshots; // a failed assertion must not leave the join (and the socket's dispose) waiting
-        await socket.SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"1\",\"1\",\"{Topic}\",\"phx_join\",{{}}]")));
+        await socket.SendAsync(ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[\"1\",\"1\",\"{Topic}\",\"phx_join\",{{}}]")));
         Assert.True(await PipelineKit.EventuallyAsync(() => hub.SubscriberCount(Topic) == 1, TimeSpan.FromSeconds(5)), "the join never subscribed");
 
         // The tick cached version 2 before publishing it: the join read 2, and the broadcast of 2 reaches

@@ -6,7 +6,7 @@ using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
 
-public class PhoenixAllocationTests
+[Trait("Category", "unit")] public class PhoenixAllocationTests
 {
     [Fact]
     public async Task Heartbeat_Warm_AllocatesOnlyTheRefString()

@@ -12,7 +12,7 @@ using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
 
-public sealed class PhoenixChannelSessionTests : IDisposable
+[Trait("Category", "unit")] public sealed class PhoenixChannelSessionTests : IDisposable
 {
     private const string Id = "6f1c2f4e-0a53-4d7e-9a55-2b7e4d4f2a10";
     private const string Topic = "event:" + Id;

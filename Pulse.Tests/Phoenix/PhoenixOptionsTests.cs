@@ -2,7 +2,7 @@ using Pulse.Configuration;
 
 namespace Pulse.Tests.Phoenix;
 
-public class PhoenixOptionsTests
+[Trait("Category", "unit")] public class PhoenixOptionsTests
 {
     [Fact]
     public void Defaults_MaxTopicsPerSocket_Is100()

@@ -5,7 +5,7 @@ using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;
 
-public class PhoenixSerializerTests
+[Trait("Category", "unit")] public class PhoenixSerializerTests
 {
     [Fact]
     public void DecodeV2_PhoenixJsJoin_ReadsEveryField()

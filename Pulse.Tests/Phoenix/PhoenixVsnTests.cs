@@ -2,7 +2,7 @@ using Pulse.Phoenix;
 
 namespace Pulse.Tests.Phoenix;
 
-public class PhoenixVsnTests
+[Trait("Category", "unit")] public class PhoenixVsnTests
 {
     [Theory]
     [InlineData("", 1)]                       // no query: V1, as Phoenix

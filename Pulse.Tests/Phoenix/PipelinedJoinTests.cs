@@ -10,7 +10,7 @@ namespace Pulse.Tests.Phoenix;
 /// Issue 10 (4): phoenix.js rejoins every channel at once after a reconnect, in one write. A client that
 /// pipelines joins of one-day events (~120 KB snapshots) and reads at full speed is never closed.
 /// </summary>
-public sealed class PipelinedJoinTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class PipelinedJoinTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     [Theory]
     [InlineData(10)]
@@ -27,11 +27,11 @@ public sealed class PipelinedJoinTests(TestDatabase database, ITestOutputHelper 
         }
 
         await using var server = await Infrastructure.TestServer.StartAsync(database);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
         await peer.UpgradeAsync();
 
         // Every join in one write, as phoenix.js flushes its send buffer on open.
-        await peer.SendAsync(FrameBytes.Concat([.. topics.Select((t, i) => FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"{i}\",\"{i}\",\"{t}\",\"phx_join\",{{}}]")))]));
+        await peer.SendAsync(ClientFrames.Concat([.. topics.Select((t, i) => ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[\"{i}\",\"{i}\",\"{t}\",\"phx_join\",{{}}]")))]));
 
         long replyBytes = 0;
         for (int i = 0, frames = 0; i < joins; frames++)
@@ -56,7 +56,7 @@ public sealed class PipelinedJoinTests(TestDatabase database, ITestOutputHelper 
         Assert.True(replyBytes / joins > 100_000, "the replies are not of one-day events");
 
         // Still open and served.
-        await peer.SendAsync(FrameBytes.Client(0x81, """[null,"hb","phoenix","heartbeat",{}]"""u8));
+        await peer.SendAsync(ClientFrames.Build(0x81, """[null,"hb","phoenix","heartbeat",{}]"""u8));
         byte[] heartbeat;
         do
         {

@@ -5,18 +5,18 @@ using TestServer = Pulse.Tests.Infrastructure.TestServer;
 
 namespace Pulse.Tests.Phoenix;
 
-/// <summary>DESIGN §7 over real sockets against the whole server: vsn, join and its error replies.</summary>
-public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestDatabase>
+/// <summary>docs/design.md §7 over real sockets against the whole server: vsn, join and its error replies.</summary>
+[Trait("Category", "socket")] public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Join_V2KnownEvent_RepliesOkWithChannelParamsAndSnapshotEqualToSql()
     {
         var (eventId, _) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
         string topic = $"event:{eventId}";
 
-        var reply = await client.JoinAsync(topic, "1", """{"client":"wire","n":[1,2]}""");
+        var reply = (await client.JoinAsync(topic, "1", """{"client":"wire","n":[1,2]}""")).Json;
 
         Assert.Equal("1", reply[0].GetString());
         Assert.Equal(topic, reply[2].GetString());
@@ -35,12 +35,12 @@ public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestD
     {
         var (eventId, _) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri("1.0.0"));
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri("1.0.0"));
 
-        await client.SendAsync($$$"""{"topic":"event:{{{eventId}}}","event":"phx_join","payload":{"a":1},"ref":"7","join_ref":"7"}""");
-        var reply = await client.ReceiveAsync();
-        await client.SendAsync("""{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"8"}""");
-        var heartbeat = await client.ReceiveAsync();
+        await client.SendTextAsync($$$"""{"topic":"event:{{{eventId}}}","event":"phx_join","payload":{"a":1},"ref":"7","join_ref":"7"}""");
+        var reply = (await client.NextAsync()).Json;
+        await client.SendTextAsync("""{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"8"}""");
+        var heartbeat = (await client.NextAsync()).Json;
 
         Assert.Equal(JsonValueKind.Object, reply.ValueKind);
         Assert.Equal($"event:{eventId}", reply.GetProperty("topic").GetString());
@@ -58,10 +58,10 @@ public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestD
     public async Task Connect_WithoutVsn_SpeaksV1()
     {
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(new Uri($"ws://{server.BaseAddress.Authority}/socket/websocket"));
+        await using var client = await PhoenixClient.ConnectAsync(new Uri($"ws://{server.BaseAddress.Authority}/socket/websocket"));
 
-        await client.SendAsync("""{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"1"}""");
-        var reply = await client.ReceiveAsync();
+        await client.SendTextAsync("""{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"1"}""");
+        var reply = (await client.NextAsync()).Json;
 
         Assert.Equal(JsonValueKind.Object, reply.ValueKind);
         Assert.Equal("phx_reply", reply.GetProperty("event").GetString());
@@ -77,9 +77,9 @@ public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestD
     public async Task Upgrade_Vsn_RefusedWith400BeforeTheUpgradeUnlessV1OrV2(string query, string expected)
     {
         await using var server = await TestServer.StartAsync(database);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
 
-        await peer.SendAsync(RawPeer.UpgradeRequest(path: "/socket/websocket" + query));
+        await peer.SendAsync(RawClient.UpgradeRequest(path: "/socket/websocket" + query));
         var response = await peer.ReadResponseAsync();
 
         Assert.StartsWith(expected, response, StringComparison.Ordinal);
@@ -94,10 +94,10 @@ public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestD
     public async Task Join_UnknownEvent_RepliesNotFound()
     {
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
         var id = Guid.NewGuid();
 
-        var reply = await client.JoinAsync($"event:{id}", "3");
+        var reply = (await client.JoinAsync($"event:{id}", "3")).Json;
 
         Assert.Equal($$$"""["3","3","event:{{{id}}}","phx_reply",{"status":"error","response":{"reason":"not found"}}]""", reply.GetRawText());
         await client.HeartbeatAsync("4");
@@ -111,9 +111,9 @@ public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestD
     public async Task Join_TopicNotEventUuid_RepliesUnmatchedTopic(string topic)
     {
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
 
-        var reply = await client.JoinAsync(topic, "1");
+        var reply = (await client.JoinAsync(topic, "1")).Json;
 
         Assert.Equal($$$"""["1","1","{{{topic}}}","phx_reply",{"status":"error","response":{"reason":"unmatched topic"}}]""", reply.GetRawText());
     }
@@ -123,9 +123,9 @@ public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestD
     {
         var (eventId, _) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
 
-        var reply = await client.JoinAsync($"event:{eventId.ToString().ToUpperInvariant()}", "1");
+        var reply = (await client.JoinAsync($"event:{eventId.ToString().ToUpperInvariant()}", "1")).Json;
 
         Assert.Equal("ok", reply[4].GetProperty("status").GetString());
         Assert.Equal($"event:{eventId}", reply[2].GetString());
@@ -138,17 +138,17 @@ public sealed class ServerJoinTests(TestDatabase database) : IClassFixture<TestD
     {
         var (eventId, _) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
         string topic = $"event:{eventId}";
         await client.JoinAsync(topic, "1");
 
-        await client.SendAsync($"[\"2\",\"2\",\"{topic}\",\"phx_join\",{{}}]");
-        var (reply, before) = await client.ReceiveUntilAsync(m => m[1].GetString() == "2");
+        await client.SendTextAsync($"[\"2\",\"2\",\"{topic}\",\"phx_join\",{{}}]");
+        var (reply, before) = await client.ReceiveUntilAsync(m => m.Ref == "2");
 
         // phx_close carries the old join_ref (as its ref too, like Phoenix), and comes before the new reply.
         var close = Assert.Single(before);
-        Assert.Equal($$$"""["1","1","{{{topic}}}","phx_close",{}]""", close.GetRawText());
-        Assert.Equal("2", reply[0].GetString());
-        Assert.Equal("ok", reply[4].GetProperty("status").GetString());
+        Assert.Equal($$$"""["1","1","{{{topic}}}","phx_close",{}]""", close.Text);
+        Assert.Equal("2", reply.Json[0].GetString());
+        Assert.Equal("ok", reply.Json[4].GetProperty("status").GetString());
     }
 }

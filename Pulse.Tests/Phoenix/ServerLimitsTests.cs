@@ -6,8 +6,8 @@ using TestServer = Pulse.Tests.Infrastructure.TestServer;
 
 namespace Pulse.Tests.Phoenix;
 
-/// <summary>The configurable limits of DESIGN §7 against the whole server, over real sockets.</summary>
-public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<TestDatabase>
+/// <summary>The configurable limits of docs/design.md §7 against the whole server, over real sockets.</summary>
+[Trait("Category", "socket")] public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private const string Heartbeat = """[null,"1","phoenix","heartbeat",{}]""";
 
@@ -21,19 +21,19 @@ public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<Tes
         }
 
         await using var server = await TestServer.StartAsync(database, o => o.WebSocket.MaxTopicsPerSocket = 3);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
 
         var replies = new List<string>();
         for (int i = 0; i < 4; i++)
         {
-            var reply = await client.JoinAsync($"event:{events[i]}", $"{i + 1}");
+            var reply = (await client.JoinAsync($"event:{events[i]}", $"{i + 1}")).Json;
             replies.Add(reply[4].GetProperty("status").GetString() + (reply[4].GetProperty("response").TryGetProperty("reason", out var r) ? ":" + r.GetString() : string.Empty));
         }
 
         // N−1 and N join; N+1 is refused; leaving one makes room again.
         Assert.Equal(["ok", "ok", "ok", "error:too many channels joined"], replies);
-        await client.SendAsync($"[\"1\",\"9\",\"event:{events[0]}\",\"phx_leave\",{{}}]");
-        var again = await client.JoinAsync($"event:{events[3]}", "10");
+        await client.SendTextAsync($"[\"1\",\"9\",\"event:{events[0]}\",\"phx_leave\",{{}}]");
+        var again = (await client.JoinAsync($"event:{events[3]}", "10")).Json;
         Assert.Equal("ok", again[4].GetProperty("status").GetString());
     }
 
@@ -41,8 +41,8 @@ public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<Tes
     public async Task HeartbeatTimeoutOneSecond_SilentSocket_ClosedWith1000WhileAChattySocketStays()
     {
         await using var server = await TestServer.StartAsync(database, o => o.WebSocket.HeartbeatTimeoutSeconds = 1);
-        await using var silent = await WireClient.ConnectAsync(server.WebSocketUri());
-        await using var chatty = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var silent = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        await using var chatty = await PhoenixClient.ConnectAsync(server.WebSocketUri());
 
         var closing = silent.WaitForCloseAsync(TimeSpan.FromSeconds(10));
         for (int i = 0; i < 8 && !closing.IsCompleted; i++)
@@ -65,9 +65,9 @@ public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<Tes
     public async Task AllowedOrigins_Origin_403BeforeTheUpgradeUnlessListed(string? origin, string expected)
     {
         await using var server = await TestServer.StartAsync(database, o => o.WebSocket.AllowedOrigins = ["https://good.example"]);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
 
-        await peer.SendAsync(RawPeer.UpgradeRequest(origin is null ? string.Empty : $"Origin: {origin}\r\n"));
+        await peer.SendAsync(RawClient.UpgradeRequest(origin is null ? string.Empty : $"Origin: {origin}\r\n"));
         var response = await peer.ReadResponseAsync();
 
         Assert.StartsWith(expected, response, StringComparison.Ordinal);
@@ -93,15 +93,15 @@ public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<Tes
     {
         const int limit = 1024;
         await using var server = await TestServer.StartAsync(database, o => o.WebSocket.MaxMessageBytes = limit);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
 
         // A heartbeat padded with JSON whitespace to exactly limit + overLimit bytes.
         string message = Heartbeat + new string(' ', limit + overLimit - Encoding.UTF8.GetByteCount(Heartbeat));
-        await client.SendAsync(message);
+        await client.SendTextAsync(message);
 
         if (expectedClose is null)
         {
-            var reply = await client.ReceiveAsync();
+            var reply = (await client.NextAsync()).Json;
             Assert.Equal("ok", reply[4].GetProperty("status").GetString());
         }
         else
@@ -119,25 +119,25 @@ public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<Tes
     {
         var (eventId, keywords) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
-        await using var good = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var good = await PhoenixClient.ConnectAsync(server.WebSocketUri());
         string topic = $"event:{eventId}";
         await good.JoinAsync(topic, "1");
-        using var bad = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var bad = await RawClient.ConnectAsync(server.BaseAddress.Port);
         await bad.UpgradeAsync();
 
         await bad.SendAsync(violation switch
         {
             // FIN=1, Text(0x1), MASK=0: RFC 6455 §5.1, a server must close on an unmasked client frame.
-            "unmasked text" => FrameBytes.Client(0x81, Encoding.UTF8.GetBytes(Heartbeat), masked: false),
+            "unmasked text" => ClientFrames.Build(0x81, Encoding.UTF8.GetBytes(Heartbeat), masked: false),
 
             // FIN=1, RSV1=1, Text: no extension was negotiated (§5.2).
-            "reserved bit" => FrameBytes.Client(0xC1, Encoding.UTF8.GetBytes(Heartbeat)),
+            "reserved bit" => ClientFrames.Build(0xC1, Encoding.UTF8.GetBytes(Heartbeat)),
 
             // FIN=1, Text, payload 0xC3 0x28: a lead byte followed by a non-continuation byte (§8.1).
-            "invalid utf-8" => FrameBytes.Client(0x81, [0xC3, 0x28]),
+            "invalid utf-8" => ClientFrames.Build(0x81, [0xC3, 0x28]),
 
             // FIN=1, Binary(0x2): Phoenix messages are text.
-            _ => FrameBytes.Client(0x82, Encoding.UTF8.GetBytes(Heartbeat)),
+            _ => ClientFrames.Build(0x82, Encoding.UTF8.GetBytes(Heartbeat)),
         });
         int code = await bad.ReadCloseCodeAsync();
         await database.InsertEntryAsync(DateTime.UtcNow, keywords["#HalaMadrid"]);
@@ -145,7 +145,7 @@ public sealed class ServerLimitsTests(TestDatabase database) : IClassFixture<Tes
         var (broadcast, _) = await good.ReceiveUntilAsync(m => WireScenario.IsBroadcast(m, topic, "after_violation"));
 
         Assert.Equal(expectedCode, code);
-        await WireScenario.AssertModelEqualsSqlAsync(database, eventId, broadcast[4]);
+        await WireScenario.AssertModelEqualsSqlAsync(database, eventId, broadcast.Json[4]);
         await good.HeartbeatAsync("2");
     }
 }

@@ -3,14 +3,14 @@ using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Phoenix;
 
-/// <summary>DESIGN §7 over real sockets: heartbeat, leave, broadcasts, and malformed input.</summary>
-public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<TestDatabase>
+/// <summary>docs/design.md §7 over real sockets: heartbeat, leave, broadcasts, and malformed input.</summary>
+[Trait("Category", "socket")] public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Heartbeat_OnTopicPhoenix_RepliesOk()
     {
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
 
         var before = await client.HeartbeatAsync("41");
 
@@ -22,9 +22,9 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
     {
         var (eventId, keywords) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
         string topic = $"event:{eventId}";
-        var joined = await client.JoinAsync(topic, "1");
+        var joined = (await client.JoinAsync(topic, "1")).Json;
         long joinedVersion = joined[4].GetProperty("response").GetProperty("snapshot").GetProperty("version").GetInt64();
 
         await database.InsertEntryAsync(DateTime.UtcNow, keywords["#RM"]);
@@ -32,7 +32,7 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
         await WireScenario.NotifyAsync(server, eventId, "new_tweets");
         var (broadcast, _) = await client.ReceiveUntilAsync(m => WireScenario.IsBroadcast(m, topic, "new_tweets"));
 
-        var model = broadcast[4];
+        var model = broadcast.Json[4];
         await WireScenario.AssertModelEqualsSqlAsync(database, eventId, model);
         Assert.Equal(5, model.GetProperty("total").GetInt32());
         Assert.True(model.GetProperty("version").GetInt64() > joinedVersion);
@@ -43,15 +43,15 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
     {
         var (eventId, keywords) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
-        await using var leaver = await WireClient.ConnectAsync(server.WebSocketUri());
-        await using var witness = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var leaver = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        await using var witness = await PhoenixClient.ConnectAsync(server.WebSocketUri());
         string topic = $"event:{eventId}";
         await leaver.JoinAsync(topic, "1");
         await witness.JoinAsync(topic, "1");
 
-        await leaver.SendAsync($"[\"1\",\"2\",\"{topic}\",\"phx_leave\",{{}}]");
-        var reply = await leaver.ReceiveAsync();
-        var close = await leaver.ReceiveAsync();
+        await leaver.SendTextAsync($"[\"1\",\"2\",\"{topic}\",\"phx_leave\",{{}}]");
+        var reply = (await leaver.NextAsync()).Json;
+        var close = (await leaver.NextAsync()).Json;
         await database.InsertEntryAsync(DateTime.UtcNow, keywords["#RM"]);
         await WireScenario.NotifyAsync(server, eventId, "after_leave");
         await witness.ReceiveUntilAsync(m => WireScenario.IsBroadcast(m, topic, "after_leave"));
@@ -67,12 +67,12 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
     {
         var (eventId, keywords) = await WireScenario.RunningEventAsync(database);
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
         string topic = $"event:{eventId}";
         await client.JoinAsync(topic, "1");
 
-        await client.SendAsync($"[\"1\",\"2\",\"{topic}\",\"shout\",{{}}]");
-        var reply = await client.ReceiveAsync();
+        await client.SendTextAsync($"[\"1\",\"2\",\"{topic}\",\"shout\",{{}}]");
+        var reply = (await client.NextAsync()).Json;
 
         // A POST whose numbers did not change broadcasts nothing (no new version): change them first.
         await database.InsertEntryAsync(DateTime.UtcNow, keywords["#Visca"]);
@@ -80,7 +80,7 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
         var (broadcast, _) = await client.ReceiveUntilAsync(m => WireScenario.IsBroadcast(m, topic, "still_joined"));
 
         Assert.Equal($$$"""["1","2","{{{topic}}}","phx_reply",{"status":"error","response":{"reason":"unknown event"}}]""", reply.GetRawText());
-        Assert.Equal(JsonValueKind.Object, broadcast[4].ValueKind);
+        Assert.Equal(JsonValueKind.Object, broadcast.Json[4].ValueKind);
     }
 
     [Theory]
@@ -95,9 +95,9 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
     public async Task Malformed_Message_SocketStaysUpAndAnswersWhenRefAndTopicPresent(string message, string? expectedReply)
     {
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri());
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
 
-        await client.SendAsync(message);
+        await client.SendTextAsync(message);
         var before = await client.HeartbeatAsync("99");
 
         if (expectedReply is null)
@@ -106,7 +106,7 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
         }
         else
         {
-            Assert.Equal(expectedReply, Assert.Single(before).GetRawText());
+            Assert.Equal(expectedReply, Assert.Single(before).Text);
         }
     }
 
@@ -114,13 +114,13 @@ public sealed class ServerMessageTests(TestDatabase database) : IClassFixture<Te
     public async Task Malformed_V1Messages_IgnoredOrAnsweredAsObjectsAndSocketStaysUp()
     {
         await using var server = await TestServer.StartAsync(database);
-        await using var client = await WireClient.ConnectAsync(server.WebSocketUri("1.0.0"));
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri("1.0.0"));
 
-        await client.SendAsync("""[null,"1","phoenix","heartbeat",{}]""");                   // a V2 array on V1: no ref/topic read
-        await client.SendAsync("""{"topic":"phoenix","event":"heartbeat","ref":"7"}""");      // no payload
-        var reply = await client.ReceiveAsync();
-        await client.SendAsync("""{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"8"}""");
-        var heartbeat = await client.ReceiveAsync();
+        await client.SendTextAsync("""[null,"1","phoenix","heartbeat",{}]""");                   // a V2 array on V1: no ref/topic read
+        await client.SendTextAsync("""{"topic":"phoenix","event":"heartbeat","ref":"7"}""");      // no payload
+        var reply = (await client.NextAsync()).Json;
+        await client.SendTextAsync("""{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"8"}""");
+        var heartbeat = (await client.NextAsync()).Json;
 
         Assert.Equal("""{"topic":"phoenix","event":"phx_reply","ref":"7","join_ref":null,"payload":{"status":"error","response":{"reason":"malformed message"}}}""", reply.GetRawText());
         Assert.Equal("8", heartbeat.GetProperty("ref").GetString());

@@ -20,7 +20,7 @@ internal static class WireScenario
         return created;
     }
 
-    /// <summary>The numbers of DESIGN §5 written independently of the server's query.</summary>
+    /// <summary>The numbers of docs/design.md §5 written independently of the server's query.</summary>
     public static async Task<(int Total, string Queries)> SqlCountsAsync(TestDatabase database, Guid eventId)
     {
         int total = (int)await database.ScalarAsync<long>(
@@ -65,8 +65,7 @@ internal static class WireScenario
     }
 
     /// <summary>A V2 broadcast on the topic: <c>[null,null,topic,NAME,model]</c>.</summary>
-    public static bool IsBroadcast(JsonElement message, string topic, string name) =>
-        message.ValueKind == JsonValueKind.Array && message.GetArrayLength() == 5
-        && message[0].ValueKind == JsonValueKind.Null && message[1].ValueKind == JsonValueKind.Null
-        && message[2].GetString() == topic && message[3].GetString() == name;
+    public static bool IsBroadcast(InboxMessage message, string topic, string name) =>
+        message.Json.ValueKind == JsonValueKind.Array && message.Json.GetArrayLength() == 5
+        && message.JoinRef is null && message.Ref is null && message.Topic == topic && message.Event == name;
 }

@@ -7,11 +7,11 @@ using Xunit.Abstractions;
 
 namespace Pulse.Tests.Pipeline;
 
-/// <summary>DESIGN §8 over real sockets on the real server with its real 500 ms ticker.</summary>
+/// <summary>docs/design.md §8 over real sockets on the real server with its real 500 ms ticker.</summary>
 // Serial: the last broadcast is awaited as the first 1.5 s of quiet after the last POST (wall time), which a
 // machine shared with parallel classes can stretch past.
 [Collection(SerialPipeline.Name)]
-public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Posts = 1000;
 
@@ -23,8 +23,8 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         var (eventId, kw) = await database.CreateEventAsync("Flood", start, end, ("Barça", "#fcb"), ("Madrid", "#rm"), ("Madrid", "#halamadrid"));
         var keywords = kw.Values.ToArray();
         await using var server = await TestServer.StartAsync(database);
-        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+        await using var subscriber = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout);
         Assert.Equal("ok", joined.Status);
         long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
         long executionsBefore = await statements.ViewModelAsync();
@@ -58,7 +58,7 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         var last = broadcasts[^1];
         // The name is the latest notification coalesced into the last computation that CHANGED the numbers:
         // post-999 itself may land in a window after the last row was already counted, and a computation
-        // that changes nothing broadcasts nothing (DESIGN §5). What must hold is that the numbers are exact.
+        // that changes nothing broadcasts nothing (docs/design.md §5). What must hold is that the numbers are exact.
         Assert.StartsWith("post-", last.Event, StringComparison.Ordinal);
         Assert.Null(last.JoinRef);
         Assert.True(total > 0);
@@ -77,8 +77,8 @@ public sealed class CoalescingTests(TestDatabase database, ITestOutputHelper out
         var (eventId, kw) = await database.CreateEventAsync("Quiet", start, end, ("A", "#a"), ("B", "#b"));
         await database.InsertEntryAsync(start.AddMinutes(3), kw["#a"]);
         await using var server = await TestServer.StartAsync(database);
-        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+        await using var subscriber = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout);
         long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
 
         await PipelineKit.PostAsync(server, eventId, "nothing");

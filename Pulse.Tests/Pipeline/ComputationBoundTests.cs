@@ -12,7 +12,7 @@ namespace Pulse.Tests.Pipeline;
 // Serial: the peak of waiting statements must reach the bound while 30 computations start at once; a
 // machine loaded by parallel classes spreads their starts.
 [Collection(SerialPipeline.Name)]
-public sealed class ComputationBoundTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class ComputationBoundTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int ColdJoins = 20;
     private const int Ticks = 10;
@@ -34,7 +34,7 @@ public sealed class ComputationBoundTests(TestDatabase database, ITestOutputHelp
         }
 
         await using var server = await TestServer.StartAsync(database, o => o.Broadcast.MaxConcurrentComputations = bound);
-        var clients = await Task.WhenAll(Enumerable.Range(0, ColdJoins).Select(_ => PhoenixTestClient.ConnectAsync(server.WebSocketUri())));
+        var clients = await Task.WhenAll(Enumerable.Range(0, ColdJoins).Select(_ => PhoenixClient.ConnectAsync(server.WebSocketUri())));
         try
         {
             // Every view-model statement now waits on this lock while it holds its slot and a pooled connection.
@@ -45,7 +45,7 @@ public sealed class ComputationBoundTests(TestDatabase database, ITestOutputHelp
                 await lockKeywords.ExecuteNonQueryAsync();
             }
 
-            var joins = clients.Select((client, i) => client.JoinAsync(PipelineKit.Topic(events[i]), TimeSpan.FromSeconds(30))).ToArray();
+            var joins = clients.Select((client, i) => client.JoinAsync(PipelineKit.Topic(events[i]), timeout: TimeSpan.FromSeconds(30))).ToArray();
             foreach (var eventId in events.Skip(ColdJoins))
             {
                 await PipelineKit.PostAsync(server, eventId, "tweet");

@@ -12,7 +12,7 @@ namespace Pulse.Tests.Pipeline;
 /// </summary>
 // Serial: "within one second" is wall time, on a machine parallel classes would load.
 [Collection(SerialPipeline.Name)]
-public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(1);
 
@@ -20,10 +20,10 @@ public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper o
     public async Task Event_InsertedAfterStart_FoundByJoinGetDashboardAndPostWithinOneSecond()
     {
         await using var server = await TestServer.StartAsync(database);
-        await using var socket = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
+        await using var socket = await PhoenixClient.ConnectAsync(server.WebSocketUri());
         var routes = new Dictionary<string, Func<Guid, Task<bool>>>
         {
-            ["join"] = async id => (await socket.JoinAsync(PipelineKit.Topic(id), PipelineKit.ReplyTimeout)).Status == "ok",
+            ["join"] = async id => (await socket.JoinAsync(PipelineKit.Topic(id), timeout: PipelineKit.ReplyTimeout)).Status == "ok",
             ["GET /v1/events/{id}"] = async id => await StatusAsync(server, HttpMethod.Get, $"/v1/events/{id}") == HttpStatusCode.OK,
             ["GET /events/{id}"] = async id => await StatusAsync(server, HttpMethod.Get, $"/events/{id}") == HttpStatusCode.OK,
             ["POST /v1/events"] = async id => await StatusAsync(server, HttpMethod.Post, "/v1/events", Http.Api.PostBody(id, "tweet")) == HttpStatusCode.NoContent,
@@ -45,7 +45,7 @@ public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper o
     public async Task Event_InsertedWhileItsNotifyIsNotHeard_FoundOnTheFirstJoin()
     {
         await using var server = await TestServer.StartAsync(database);
-        await using var socket = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
+        await using var socket = await PhoenixClient.ConnectAsync(server.WebSocketUri());
 
         // Without the trigger no NOTIFY comes: only the re-read a miss may cause can find the event.
         await database.ExecuteAsync("ALTER TABLE events DISABLE TRIGGER pulse_catalog_events");
@@ -54,20 +54,20 @@ public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper o
             var (start, end) = PipelineKit.EndedWindow(TimeSpan.FromMinutes(30));
             var (eventId, _) = await database.CreateEventAsync("Unheard", start, end, ("A", "#a"));
             long readsBefore = server.Server.Events.Copy.Reads;
-            var reply = await socket.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+            var reply = await socket.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout);
             Assert.Equal("ok", reply.Status);
             Assert.Equal(1, server.Server.Events.Copy.Reads - readsBefore);
 
             // A second new id within the same second is not re-read for: the bound is one a second in total.
             var (other, _) = await database.CreateEventAsync("Unheard too", start, end, ("A", "#a"));
-            var second = await socket.JoinAsync(PipelineKit.Topic(other), PipelineKit.ReplyTimeout);
+            var second = await socket.JoinAsync(PipelineKit.Topic(other), timeout: PipelineKit.ReplyTimeout);
             if (second.Status == "error")
             {
                 Assert.Equal(1, server.Server.Events.Copy.Reads - readsBefore);
             }
 
             // It is found once the second has passed.
-            var took = await TimeUntilAsync(async () => (await socket.JoinAsync(PipelineKit.Topic(other), PipelineKit.ReplyTimeout)).Status == "ok");
+            var took = await TimeUntilAsync(async () => (await socket.JoinAsync(PipelineKit.Topic(other), timeout: PipelineKit.ReplyTimeout)).Status == "ok");
             Assert.True(took < Within + TimeSpan.FromMilliseconds(100), $"took {took.TotalMilliseconds:F0} ms");
         }
         finally
@@ -83,8 +83,8 @@ public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper o
         var (eventId, keywords) = await database.CreateEventAsync("Doomed", start, end, ("A", "#a"), ("B", "#b"));
         await database.InsertEntryAsync(start.AddMinutes(2), keywords["#a"]);
         await using var server = await TestServer.StartAsync(database);
-        await using var socket = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        Assert.Equal("ok", (await socket.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout)).Status);
+        await using var socket = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        Assert.Equal("ok", (await socket.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout)).Status);
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(server, HttpMethod.Get, $"/v1/events/{eventId}"));
 
         // The background jobs' order: links, then the event's keywords, then the event (foreign keys).
@@ -97,7 +97,7 @@ public sealed class EventCatalogTests(TestDatabase database, ITestOutputHelper o
         await AssertGoneWithinAsync("POST /v1/events", async () => await StatusAsync(server, HttpMethod.Post, "/v1/events", Http.Api.PostBody(eventId, "tweet")) == HttpStatusCode.NotFound, clock);
         await AssertGoneWithinAsync("join", async () =>
         {
-            var reply = await socket.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+            var reply = await socket.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout);
             return reply.Status == "error" && reply.Payload.GetProperty("response").GetProperty("reason").GetString() == "not found";
         }, clock);
     }

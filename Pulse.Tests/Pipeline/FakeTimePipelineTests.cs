@@ -10,7 +10,7 @@ namespace Pulse.Tests.Pipeline;
 /// view model's "now") on a <see cref="FakeTimeProvider"/>: a window ends exactly when the test says,
 /// so edges are asserted, not hoped for. Kestrel keeps its own clock; nothing here depends on it.
 /// </summary>
-public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private static readonly TimeSpan Window = TimeSpan.FromMilliseconds(500);
 
@@ -21,8 +21,8 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         var (start, end) = PipelineKit.EndedWindow(TimeSpan.FromMinutes(30));
         var (eventId, kw) = await database.CreateEventAsync("Edges", start, end, ("A", "#a"), ("B", "#b"));
         await using var server = await TestServer.StartAsync(database, timeProvider: time);
-        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+        await using var subscriber = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout);
         long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
 
         // Leading edge: not computed by the ticker in this window, so handled at once.
@@ -68,11 +68,11 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         await database.InsertEntryAsync(start.AddMinutes(4), kw["#a"]);
         await database.InsertEntryAsync(minute.UtcDateTime.AddSeconds(5), kw["#b"]);
         await using var server = await TestServer.StartAsync(database, timeProvider: time);
-        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout);
+        await using var subscriber = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        var joined = await subscriber.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout);
         Assert.Equal(11, Points(joined));
 
-        // Up to hh:mm:00 exactly, the next minute does not overlap [start, now) yet (DESIGN §5): nothing to do.
+        // Up to hh:mm:00 exactly, the next minute does not overlap [start, now) yet (docs/design.md §5): nothing to do.
         long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
         time.Advance(TimeSpan.FromSeconds(30));
         Assert.Null(await subscriber.ReceiveAsync(TimeSpan.FromMilliseconds(500)));
@@ -95,8 +95,8 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         var (eventId, kw) = await database.CreateEventAsync("Over", start, end, ("A", "#a"));
         await database.InsertEntryAsync(start.AddMinutes(4), kw["#a"]);
         await using var server = await TestServer.StartAsync(database, timeProvider: time);
-        await using var subscriber = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        Assert.Equal("ok", (await subscriber.JoinAsync(PipelineKit.Topic(eventId), PipelineKit.ReplyTimeout)).Status);
+        await using var subscriber = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        Assert.Equal("ok", (await subscriber.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout)).Status);
         long computationsBefore = server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal);
 
         // Two minute turns, one second at a time as the refresh loop sees them.
@@ -109,6 +109,6 @@ public sealed class FakeTimePipelineTests(TestDatabase database, Xunit.Abstracti
         Assert.Equal(0, server.Server.Metrics.ReadLong(PulseMetrics.ComputationsTotal) - computationsBefore);
     }
 
-    private static int Points(PhoenixTestMessage message) =>
+    private static int Points(InboxMessage message) =>
         message.ViewModel.GetProperty("queries")[0].GetProperty("time_series").GetArrayLength();
 }

@@ -5,8 +5,8 @@ using Xunit.Abstractions;
 
 namespace Pulse.Tests.Pipeline;
 
-/// <summary>DESIGN §1: a reconnect storm on a computed event costs the database nothing.</summary>
-public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+/// <summary>docs/design.md §1: a reconnect storm on a computed event costs the database nothing.</summary>
+[Trait("Category", "socket")] public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     // 2,000 joins as 200 sockets × 10 join/leave rounds: the machine's budget is a few hundred
     // sockets, and every round's joins hit the same cached snapshot as 2,000 distinct sockets would
@@ -29,8 +29,8 @@ public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper outp
 
         string topic = PipelineKit.Topic(eventId);
         await using var server = await TestServer.StartAsync(database);
-        await using var first = await PhoenixTestClient.ConnectAsync(server.WebSocketUri());
-        var computed = await first.JoinAsync(topic, PipelineKit.ReplyTimeout);
+        await using var first = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        var computed = await first.JoinAsync(topic, timeout: PipelineKit.ReplyTimeout);
         Assert.Equal("ok", computed.Status);
         var clients = await ConnectAllAsync(server);
         try
@@ -75,28 +75,28 @@ public sealed class JoinStormTests(TestDatabase database, ITestOutputHelper outp
         }
     }
 
-    private static async Task<PhoenixTestMessage[]> JoinAndLeaveAsync(PhoenixTestClient client, string topic)
+    private static async Task<InboxMessage[]> JoinAndLeaveAsync(PhoenixClient client, string topic)
     {
-        var replies = new PhoenixTestMessage[Rounds];
+        var replies = new InboxMessage[Rounds];
         for (int round = 0; round < Rounds; round++)
         {
-            var reply = await client.JoinAsync(topic, PipelineKit.ReplyTimeout);
+            var reply = await client.JoinAsync(topic, timeout: PipelineKit.ReplyTimeout);
             replies[round] = reply;
-            Assert.Equal("ok", (await client.LeaveAsync(reply.JoinRef!, topic, PipelineKit.ReplyTimeout)).Status);
+            Assert.Equal("ok", (await client.LeaveAsync(topic, reply.JoinRef!, PipelineKit.ReplyTimeout)).Status);
         }
 
         return replies;
     }
 
     // 25 handshakes at a time: a burst of 200 at once only measures the accept queue.
-    private static async Task<List<PhoenixTestClient>> ConnectAllAsync(TestServer server)
+    private static async Task<List<PhoenixClient>> ConnectAllAsync(TestServer server)
     {
-        var clients = new List<PhoenixTestClient>(Sockets);
+        var clients = new List<PhoenixClient>(Sockets);
         try
         {
             for (int batch = 0; batch < Sockets; batch += 25)
             {
-                clients.AddRange(await Task.WhenAll(Enumerable.Range(0, 25).Select(_ => PhoenixTestClient.ConnectAsync(server.WebSocketUri()))));
+                clients.AddRange(await Task.WhenAll(Enumerable.Range(0, 25).Select(_ => PhoenixClient.ConnectAsync(server.WebSocketUri()))));
             }
         }
         catch

@@ -5,10 +5,10 @@ using Xunit.Abstractions;
 
 namespace Pulse.Tests.Pipeline;
 
-/// <summary>DESIGN §8: one slow socket never delays the others, and costs the server one frame.</summary>
+/// <summary>docs/design.md §8: one slow socket never delays the others, and costs the server one frame.</summary>
 // Serial: it measures delivery delays and this process's memory growth, which parallel classes would move.
 [Collection(SerialPipeline.Name)]
-public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int FastSockets = 10;
     private const int Rounds = 50; // one INSERT + POST every 100 ms for 5 s
@@ -25,16 +25,17 @@ public sealed class SlowConsumerTests(TestDatabase database, ITestOutputHelper o
 
         // A 100 ms window: 10 frames a second, 50 in 5 s, so the slow socket has stale frames to skip.
         await using var server = await TestServer.StartAsync(database, o => o.Broadcast.TickMilliseconds = 100);
-        var fast = new List<PhoenixTestClient>();
+        var fast = new List<PhoenixClient>();
         try
         {
             for (int i = 0; i < FastSockets; i++)
             {
-                fast.Add(await PhoenixTestClient.ConnectAsync(server.WebSocketUri()));
-                Assert.Equal("ok", (await fast[^1].JoinAsync(topic, PipelineKit.ReplyTimeout)).Status);
+                fast.Add(await PhoenixClient.ConnectAsync(server.WebSocketUri()));
+                Assert.Equal("ok", (await fast[^1].JoinAsync(topic, timeout: PipelineKit.ReplyTimeout)).Status);
             }
 
-            using var slow = await NonReadingPeer.JoinAsync(server.BaseAddress, topic);
+            using var slow = await RawClient.ConnectAsync(server.BaseAddress.Port, smallWindow: true);
+            await slow.UpgradeAndJoinAsync(topic);
             long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
             long workingSetBefore = Process.GetCurrentProcess().WorkingSet64;
             long skippedBefore = server.Server.Metrics.ReadLong(PulseMetrics.FramesSkippedTotal);

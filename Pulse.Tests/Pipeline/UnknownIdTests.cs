@@ -7,13 +7,13 @@ using Xunit.Abstractions;
 namespace Pulse.Tests.Pipeline;
 
 /// <summary>
-/// Ids that are not events cost no statement (DESIGN §10): joins, REST and dashboard GETs and POSTs of
+/// Ids that are not events cost no statement (docs/design.md §10): joins, REST and dashboard GETs and POSTs of
 /// random ids are answered "not found" from the in-memory event ids, over real sockets, with
 /// PostgreSQL's own statement counts (<c>pg_stat_statements</c>) as the judge.
 /// </summary>
 // Serial: 2,000 requests over 20 connections, judged against a catalog re-read rate per wall-clock second.
 [Collection(SerialPipeline.Name)]
-public sealed class UnknownIdTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class UnknownIdTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Requests = 2000;
     private const int Connections = 20;
@@ -102,14 +102,14 @@ public sealed class UnknownIdTests(TestDatabase database, ITestOutputHelper outp
     /// <summary>The join route's 20 sockets; a join's answer as a status (404 for <c>{"reason":"not found"}</c>), so every route is judged alike.</summary>
     private sealed class Sockets : IAsyncDisposable
     {
-        private PhoenixTestClient[] _clients = [];
+        private PhoenixClient[] _clients = [];
 
         public async Task<Func<int, Task<int>>> JoinsAsync(TestServer server)
         {
-            _clients = await Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => PhoenixTestClient.ConnectAsync(server.WebSocketUri())));
+            _clients = await Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => PhoenixClient.ConnectAsync(server.WebSocketUri())));
             return async c =>
             {
-                var reply = await _clients[c].JoinAsync(PipelineKit.Topic(Guid.NewGuid()), PipelineKit.ReplyTimeout);
+                var reply = await _clients[c].JoinAsync(PipelineKit.Topic(Guid.NewGuid()), timeout: PipelineKit.ReplyTimeout);
                 var reason = reply.Payload.GetProperty("response").GetProperty("reason").GetString();
                 return reply.Status == "error" && reason == "not found" ? 404 : 500;
             };

@@ -10,7 +10,7 @@ namespace Pulse.Tests.Storage;
 /// which it waits out (the server is down, starting or full), and the one line each becomes. The end-to-end
 /// cases are in <c>EndToEnd/TlsDatabaseTests</c>; these are the server answers a test cannot easily provoke.
 /// </summary>
-public sealed class DatabaseFailureTests
+[Trait("Category", "unit")] public sealed class DatabaseFailureTests
 {
     private const string Settings = "Host=db.example.com;Port=6543;Database=battles;SSL Mode=VerifyFull;Root Certificate=/etc/pulse/ca.pem;Timeout=7;Command Timeout=9";
 

@@ -3,7 +3,7 @@ using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Storage;
 
-public sealed class MigratorTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "postgres")] public sealed class MigratorTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Migrate_SecondRun_AppliesNothing()

@@ -8,7 +8,7 @@ namespace Pulse.Tests.Storage;
 /// The re-read rules of <see cref="TableCopy{T}"/> on fake time and a fake table: misses at most one
 /// read a second, one read at a time with exactly one queued, failures back off and keep the copy.
 /// </summary>
-public sealed class TableCopyTests : IAsyncDisposable
+[Trait("Category", "unit")] public sealed class TableCopyTests : IAsyncDisposable
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 20, 0, 0, TimeSpan.Zero));
     private readonly FakeTable _table = new();

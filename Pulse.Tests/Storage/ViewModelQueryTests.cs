@@ -5,8 +5,8 @@ using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Storage;
 
-/// <summary>The view model of DESIGN §5 against an independent formulation of the same rules.</summary>
-public sealed class ViewModelQueryTests(TestDatabase database) : IClassFixture<TestDatabase>
+/// <summary>The view model of docs/design.md §5 against an independent formulation of the same rules.</summary>
+[Trait("Category", "postgres")] public sealed class ViewModelQueryTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     private static readonly DateTime Minute0 = new(2026, 11, 27, 20, 0, 0, DateTimeKind.Utc);
 

@@ -17,14 +17,14 @@ namespace Pulse.Tests.WebSockets;
 /// what each further socket costs. Serial: 2,000 sockets in parallel with other tests would measure them.
 /// </remarks>
 [Collection(SerialPipeline.Name)]
-public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Sockets = 2000;
     private const int WarmUp = 200;
 
     // FIN=1 Text(0x1), MASK=1, payload length=126 → 16-bit extended length 65,000 (0xFDE8), masking key,
     // then one byte of the 65,000 declared: 2 + 2 + 4 + 1 = 9 bytes received by the server.
-    private static readonly byte[] DeclaredHeaderAndOneByte = [0x81, 0xFE, 0xFD, 0xE8, .. FrameBytes.Mask, 0x5B ^ 0x37];
+    private static readonly byte[] DeclaredHeaderAndOneByte = [0x81, 0xFE, 0xFD, 0xE8, .. ClientFrames.DefaultMask, 0x5B ^ 0x37];
 
     // One process's figure varies by up to ~2 KiB a socket between runs (GC regions, Kestrel's pool; seen
     // 6.4 and 8.5 KiB for the same case in one suite run), so each kind is the median of three fresh processes
@@ -64,18 +64,18 @@ public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHe
         Assert.True(declared <= idle + (DeclaredHeaderAndOneByte.Length / 1024.0) + SlackKiB, $"a declared-but-unsent payload costs {declared:F2} KiB a socket, an idle socket {idle:F2} KiB");
     }
 
-    private static async Task JoinAsync(RawPeer peer, string topic)
+    private static async Task JoinAsync(RawClient peer, string topic)
     {
-        await peer.SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"1\",\"1\",\"{topic}\",\"phx_join\",{{}}]")));
+        await peer.SendAsync(ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[\"1\",\"1\",\"{topic}\",\"phx_join\",{{}}]")));
         var (_, reply) = await peer.ReadFrameAsync();
         Assert.Contains("\"status\":\"ok\"", Encoding.UTF8.GetString(reply), StringComparison.Ordinal);
     }
 
     /// <summary>A fresh server; RSS growth per socket over <see cref="Sockets"/> sockets upgraded and then treated by <paramref name="act"/>.</summary>
-    private async Task<double> CostPerSocketKiBAsync(Func<RawPeer, Task> act)
+    private async Task<double> CostPerSocketKiBAsync(Func<RawClient, Task> act)
     {
         await using var server = await PulseProcess.StartAsync(database.Url, environment: Gen0);
-        var peers = new List<RawPeer>();
+        var peers = new List<RawClient>();
         try
         {
             await OpenAsync(peers, server, WarmUp, act);
@@ -95,11 +95,11 @@ public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHe
         }
     }
 
-    private static async Task OpenAsync(List<RawPeer> peers, PulseProcess server, int count, Func<RawPeer, Task> act)
+    private static async Task OpenAsync(List<RawClient> peers, PulseProcess server, int count, Func<RawClient, Task> act)
     {
         for (int i = 0; i < count; i++)
         {
-            var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+            var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
             peers.Add(peer);
             await peer.UpgradeAsync();
             await act(peer);
@@ -109,11 +109,11 @@ public sealed class DeclaredLengthCostTests(TestDatabase database, ITestOutputHe
     /// <summary>VmRSS once the server has handled what it was sent: two readings 500 ms apart that agree within 64 KiB.</summary>
     private static async Task<long> SettledRssKiBAsync(int pid)
     {
-        long previous = PulseBinary.RssKiB(pid);
+        long previous = PulseProcess.RssKiBOf(pid);
         for (int i = 0; i < 20; i++)
         {
             await Task.Delay(500);
-            long current = PulseBinary.RssKiB(pid);
+            long current = PulseProcess.RssKiBOf(pid);
             if (Math.Abs(current - previous) <= 64)
             {
                 return current;

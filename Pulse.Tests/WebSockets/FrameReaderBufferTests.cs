@@ -7,7 +7,7 @@ namespace Pulse.Tests.WebSockets;
 /// Hostile lengths (issue 10): the reader's buffer grows with the bytes received, never with the length a
 /// header declares; the declared length is still checked against the limit before any payload arrives.
 /// </summary>
-public sealed class FrameReaderBufferTests
+[Trait("Category", "unit")] public sealed class FrameReaderBufferTests
 {
     private const int Limit = 65_536;
 
@@ -17,7 +17,7 @@ public sealed class FrameReaderBufferTests
     [Fact]
     public void TryRead_65000DeclaredOneByteSent_HoldsOneSmallestBufferNotTheDeclaredLength()
     {
-        byte[] input = [0x81, 0xFE, 0xFD, 0xE8, .. FrameBytes.Mask, (byte)('[' ^ FrameBytes.Mask[0])]; // FIN=1, Text(0x1), MASK=1, len=126 → 16-bit 65,000; mask; 1 byte
+        byte[] input = [0x81, 0xFE, 0xFD, 0xE8, .. ClientFrames.DefaultMask, (byte)('[' ^ ClientFrames.DefaultMask[0])]; // FIN=1, Text(0x1), MASK=1, len=126 → 16-bit 65,000; mask; 1 byte
         using var reader = new FrameReader(Limit);
         var buffer = new ReadOnlySequence<byte>(input);
 
@@ -34,7 +34,7 @@ public sealed class FrameReaderBufferTests
     public void TryRead_PayloadTricklingIn_BufferAtMostTwiceTheBytesReceived(int chunk)
     {
         var payload = Enumerable.Range(0, 65_000).Select(i => (byte)('a' + (i % 26))).ToArray();
-        var frame = FrameBytes.Client(0x81, payload); // FIN=1, Text(0x1), MASK=1, 16-bit length 65,000
+        var frame = ClientFrames.Build(0x81, payload); // FIN=1, Text(0x1), MASK=1, 16-bit length 65,000
         using var reader = new FrameReader(Limit);
         const int header = 8; // 2 + 2 (16-bit length) + 4 (mask)
         var pending = new List<byte>();
@@ -69,20 +69,20 @@ public sealed class FrameReaderBufferTests
         // Three fragments: 30,000 + 30,000 + the rest to Limit + overLimit. The refused case sends only the
         // last header: the sum is checked on it, before its payload is waited for.
         int last = Limit + overLimit - 60_000;
-        var input = FrameBytes.Concat(
-            FrameBytes.Client(0x01, Letters(30_000)),  // FIN=0, Text(0x1)
-            FrameBytes.Client(0x00, Letters(30_000)),  // FIN=0, Continuation(0x0)
-            FrameBytes.Client(0x80, refused ? [] : Letters(last), declaredLength: last)); // FIN=1, Continuation(0x0)
+        var input = ClientFrames.Concat(
+            ClientFrames.Build(0x01, Letters(30_000)),  // FIN=0, Text(0x1)
+            ClientFrames.Build(0x00, Letters(30_000)),  // FIN=0, Continuation(0x0)
+            ClientFrames.Build(0x80, refused ? [] : Letters(last), declaredLength: last)); // FIN=1, Continuation(0x0)
         using var reader = new FrameReader(Limit);
 
         if (refused)
         {
-            var ex = Assert.Throws<WebSocketProtocolException>(() => FrameBytes.ReadAll(reader, input, chunk: 4099));
+            var ex = Assert.Throws<WebSocketProtocolException>(() => FrameReads.ReadAll(reader, input, chunk: 4099));
             Assert.Equal(WebSocketCloseCode.MessageTooBig, ex.CloseCode);
         }
         else
         {
-            var events = FrameBytes.ReadAll(reader, input, chunk: 4099);
+            var events = FrameReads.ReadAll(reader, input, chunk: 4099);
             Assert.Equal((Opcode.Text, Limit + overLimit), (events.Single().Opcode, events.Single().Payload.Length));
             Assert.Equal([.. Letters(30_000), .. Letters(30_000), .. Letters(last)], events.Single().Payload);
         }
@@ -98,12 +98,12 @@ public sealed class FrameReaderBufferTests
     {
         // A first fragment of 1 byte makes the buffer grow from 16 bytes while the second arrives.
         int limit = length + 1;
-        var input = FrameBytes.Concat(
-            FrameBytes.Client(0x01, "x"u8),            // FIN=0, Text(0x1), 1 byte
-            FrameBytes.Client(0x80, Letters(length))); // FIN=1, Continuation(0x0), length by encoding
+        var input = ClientFrames.Concat(
+            ClientFrames.Build(0x01, "x"u8),            // FIN=0, Text(0x1), 1 byte
+            ClientFrames.Build(0x80, Letters(length))); // FIN=1, Continuation(0x0), length by encoding
         using var reader = new FrameReader(limit);
 
-        var events = FrameBytes.ReadAll(reader, input, chunk: length > 1000 ? 1021 : 3);
+        var events = FrameReads.ReadAll(reader, input, chunk: length > 1000 ? 1021 : 3);
 
         Assert.Equal([(byte)'x', .. Letters(length)], events.Single().Payload);
     }
@@ -112,7 +112,7 @@ public sealed class FrameReaderBufferTests
     public void TryRead_MessageDelivered_BufferReturned()
     {
         using var reader = new FrameReader(Limit);
-        var buffer = new ReadOnlySequence<byte>(FrameBytes.Concat(FrameBytes.Client(0x81, Letters(1000)), FrameBytes.Client(0x81, "y"u8)));
+        var buffer = new ReadOnlySequence<byte>(ClientFrames.Concat(ClientFrames.Build(0x81, Letters(1000)), ClientFrames.Build(0x81, "y"u8)));
 
         Assert.True(reader.TryRead(ref buffer, out _));
         Assert.True(reader.TryRead(ref buffer, out _));

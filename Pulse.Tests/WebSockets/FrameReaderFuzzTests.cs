@@ -4,7 +4,7 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
-public sealed class FrameReaderFuzzTests
+[Trait("Category", "unit")] public sealed class FrameReaderFuzzTests
 {
     private const int Limit = 1024;
 
@@ -20,10 +20,10 @@ public sealed class FrameReaderFuzzTests
     [Fact]
     public void TryRead_MutatedValidFrames_OnlyProtocolExceptionAndBoundedAllocation()
     {
-        var valid = Gen.Select(Gen.Byte[0, 0x8A], Gen.Byte.Array[0, 200], (b0, payload) => FrameBytes.Client(b0, payload));
+        var valid = Gen.Select(Gen.Byte[0, 0x8A], Gen.Byte.Array[0, 200], (b0, payload) => ClientFrames.Build(b0, payload));
         var mutated = Gen.Select(valid.Array[1, 4], Gen.Int[0, 1000].Array[0, 6], Gen.Byte.Array[6], (frames, positions, values) =>
         {
-            var bytes = FrameBytes.Concat(frames);
+            var bytes = ClientFrames.Concat(frames);
             for (int i = 0; i < positions.Length && bytes.Length > 0; i++)
             {
                 bytes[positions[i] % bytes.Length] = values[i]; // flips lengths, opcodes, bits, masks alike

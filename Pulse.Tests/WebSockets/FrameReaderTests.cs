@@ -4,7 +4,7 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
-public sealed class FrameReaderTests
+[Trait("Category", "unit")] public sealed class FrameReaderTests
 {
     private const int Limit = 65_536;
 
@@ -20,7 +20,7 @@ public sealed class FrameReaderTests
         ];
         using var reader = new FrameReader(Limit);
 
-        var events = FrameBytes.ReadAll(reader, frame);
+        var events = FrameReads.ReadAll(reader, frame);
 
         Assert.Equal((Opcode.Text, "Hello"), (events.Single().Opcode, Encoding.UTF8.GetString(events.Single().Payload)));
     }
@@ -34,11 +34,11 @@ public sealed class FrameReaderTests
     public void TryRead_EveryLengthEncoding_RoundTrips(int length)
     {
         var payload = Enumerable.Range(0, length).Select(i => (byte)('a' + (i % 26))).ToArray();
-        var frame = FrameBytes.Client(0x81, payload); // FIN=1, Text(0x1), MASK=1, len by encoding
+        var frame = ClientFrames.Build(0x81, payload); // FIN=1, Text(0x1), MASK=1, len by encoding
         using var reader = new FrameReader(Limit);
 
         // Fed in chunks of 7 bytes: headers and payload split at every possible point along the way.
-        var events = FrameBytes.ReadAll(reader, frame, chunk: length > 1000 ? 4099 : 7);
+        var events = FrameReads.ReadAll(reader, frame, chunk: length > 1000 ? 4099 : 7);
 
         Assert.Equal(payload, events.Single().Payload);
     }
@@ -51,7 +51,7 @@ public sealed class FrameReaderTests
     {
         // FIN=1, Binary(0x2), MASK=1, 64-bit or 16-bit length; only the header is given for the refused case:
         // the limit must be checked before the payload is waited for.
-        var frame = FrameBytes.Client(0x82, new byte[refused ? 0 : length], declaredLength: length);
+        var frame = ClientFrames.Build(0x82, new byte[refused ? 0 : length], declaredLength: length);
         using var reader = new FrameReader(Limit);
         var buffer = new ReadOnlySequence<byte>(frame);
 
@@ -70,12 +70,12 @@ public sealed class FrameReaderTests
     [Fact]
     public void TryRead_FragmentsAddingUpPastTheLimit_ClosesWith1009()
     {
-        var input = FrameBytes.Concat(
-            FrameBytes.Client(0x01, new byte[40_000]),  // FIN=0, Text(0x1)
-            FrameBytes.Client(0x00, [], declaredLength: 30_000)); // FIN=0, Continuation(0x0), header only
+        var input = ClientFrames.Concat(
+            ClientFrames.Build(0x01, new byte[40_000]),  // FIN=0, Text(0x1)
+            ClientFrames.Build(0x00, [], declaredLength: 30_000)); // FIN=0, Continuation(0x0), header only
         using var reader = new FrameReader(Limit);
 
-        var ex = Assert.Throws<WebSocketProtocolException>(() => FrameBytes.ReadAll(reader, input));
+        var ex = Assert.Throws<WebSocketProtocolException>(() => FrameReads.ReadAll(reader, input));
 
         Assert.Equal(WebSocketCloseCode.MessageTooBig, ex.CloseCode);
     }
@@ -83,14 +83,14 @@ public sealed class FrameReaderTests
     [Fact]
     public void TryRead_FragmentedWithPingBetween_ReturnsPingThenWholeMessage()
     {
-        var input = FrameBytes.Concat(
-            FrameBytes.Client(0x01, "Hel"u8),  // FIN=0, Text(0x1)
-            FrameBytes.Client(0x89, "hb"u8),   // FIN=1, Ping(0x9) between fragments (§5.4)
-            FrameBytes.Client(0x00, "lo "u8),  // FIN=0, Continuation(0x0)
-            FrameBytes.Client(0x80, "you"u8)); // FIN=1, Continuation(0x0)
+        var input = ClientFrames.Concat(
+            ClientFrames.Build(0x01, "Hel"u8),  // FIN=0, Text(0x1)
+            ClientFrames.Build(0x89, "hb"u8),   // FIN=1, Ping(0x9) between fragments (§5.4)
+            ClientFrames.Build(0x00, "lo "u8),  // FIN=0, Continuation(0x0)
+            ClientFrames.Build(0x80, "you"u8)); // FIN=1, Continuation(0x0)
         using var reader = new FrameReader(Limit);
 
-        var events = FrameBytes.ReadAll(reader, input, chunk: 3);
+        var events = FrameReads.ReadAll(reader, input, chunk: 3);
 
         Assert.Equal(2, events.Count);
         Assert.Equal((Opcode.Ping, "hb"), (events[0].Opcode, Encoding.UTF8.GetString(events[0].Payload)));
@@ -101,13 +101,13 @@ public sealed class FrameReaderTests
     public void TryRead_CodePointSplitAcrossFragments_IsValid()
     {
         var euro = "€"u8.ToArray(); // E2 82 AC
-        var input = FrameBytes.Concat(
-            FrameBytes.Client(0x01, euro.AsSpan(0, 1)),  // FIN=0, Text(0x1): E2
-            FrameBytes.Client(0x00, euro.AsSpan(1, 1)),  // FIN=0, Continuation(0x0): 82
-            FrameBytes.Client(0x80, euro.AsSpan(2, 1))); // FIN=1, Continuation(0x0): AC
+        var input = ClientFrames.Concat(
+            ClientFrames.Build(0x01, euro.AsSpan(0, 1)),  // FIN=0, Text(0x1): E2
+            ClientFrames.Build(0x00, euro.AsSpan(1, 1)),  // FIN=0, Continuation(0x0): 82
+            ClientFrames.Build(0x80, euro.AsSpan(2, 1))); // FIN=1, Continuation(0x0): AC
         using var reader = new FrameReader(Limit);
 
-        var events = FrameBytes.ReadAll(reader, input);
+        var events = FrameReads.ReadAll(reader, input);
 
         Assert.Equal("€", Encoding.UTF8.GetString(events.Single().Payload));
     }
@@ -119,12 +119,12 @@ public sealed class FrameReaderTests
     [InlineData(new byte[] { 0xFF })]
     public void TryRead_InvalidUtf8Text_ClosesWith1007(byte[] text)
     {
-        var input = FrameBytes.Concat(
-            FrameBytes.Client(0x01, text.AsSpan(0, 1)),  // FIN=0, Text(0x1)
-            FrameBytes.Client(0x80, text.AsSpan(1)));    // FIN=1, Continuation(0x0)
+        var input = ClientFrames.Concat(
+            ClientFrames.Build(0x01, text.AsSpan(0, 1)),  // FIN=0, Text(0x1)
+            ClientFrames.Build(0x80, text.AsSpan(1)));    // FIN=1, Continuation(0x0)
         using var reader = new FrameReader(Limit);
 
-        var ex = Assert.Throws<WebSocketProtocolException>(() => FrameBytes.ReadAll(reader, input));
+        var ex = Assert.Throws<WebSocketProtocolException>(() => FrameReads.ReadAll(reader, input));
 
         Assert.Equal(WebSocketCloseCode.InvalidPayloadData, ex.CloseCode);
     }
@@ -133,10 +133,10 @@ public sealed class FrameReaderTests
     public void TryRead_CloseWithCodeAndReason_ReportsCode()
     {
         byte[] body = [0x03, 0xE8, (byte)'b', (byte)'y', (byte)'e']; // 1000, "bye"
-        var frame = FrameBytes.Client(0x88, body); // FIN=1, Close(0x8), MASK=1, len=5
+        var frame = ClientFrames.Build(0x88, body); // FIN=1, Close(0x8), MASK=1, len=5
         using var reader = new FrameReader(Limit);
 
-        var events = FrameBytes.ReadAll(reader, frame);
+        var events = FrameReads.ReadAll(reader, frame);
 
         Assert.Equal((Opcode.Close, (ushort)1000), (events.Single().Opcode, reader.CloseCode));
     }
@@ -144,37 +144,37 @@ public sealed class FrameReaderTests
     [Fact]
     public void TryRead_EmptyClose_Reports1005()
     {
-        var frame = FrameBytes.Client(0x88, []); // FIN=1, Close(0x8), MASK=1, len=0
+        var frame = ClientFrames.Build(0x88, []); // FIN=1, Close(0x8), MASK=1, len=0
         using var reader = new FrameReader(Limit);
 
-        FrameBytes.ReadAll(reader, frame);
+        FrameReads.ReadAll(reader, frame);
 
         Assert.Equal(WebSocketCloseCode.NoStatusReceived, reader.CloseCode);
     }
 
     public static TheoryData<string, byte[], ushort> Violations => new()
     {
-        { "unmasked", FrameBytes.Client(0x81, "a"u8, masked: false), 1002 },              // FIN=1, Text, MASK=0
-        { "RSV1", FrameBytes.Client(0xC1, "a"u8), 1002 },                                 // FIN=1, RSV1=1, Text
-        { "RSV2", FrameBytes.Client(0xA1, "a"u8), 1002 },                                 // FIN=1, RSV2=1, Text
-        { "RSV3", FrameBytes.Client(0x91, "a"u8), 1002 },                                 // FIN=1, RSV3=1, Text
-        { "opcode 0x3", FrameBytes.Client(0x83, "a"u8), 1002 },                           // reserved data opcode
-        { "opcode 0xB", FrameBytes.Client(0x8B, "a"u8), 1002 },                           // reserved control opcode
-        { "ping 126", FrameBytes.Client(0x89, new byte[126]), 1002 },                     // control frame > 125
-        { "ping FIN=0", FrameBytes.Client(0x09, "a"u8), 1002 },                           // fragmented control frame
-        { "lone continuation", FrameBytes.Client(0x80, "a"u8), 1002 },                    // Continuation without a start
-        { "text in text", FrameBytes.Concat(FrameBytes.Client(0x01, "a"u8), FrameBytes.Client(0x81, "b"u8)), 1002 },
+        { "unmasked", ClientFrames.Build(0x81, "a"u8, masked: false), 1002 },              // FIN=1, Text, MASK=0
+        { "RSV1", ClientFrames.Build(0xC1, "a"u8), 1002 },                                 // FIN=1, RSV1=1, Text
+        { "RSV2", ClientFrames.Build(0xA1, "a"u8), 1002 },                                 // FIN=1, RSV2=1, Text
+        { "RSV3", ClientFrames.Build(0x91, "a"u8), 1002 },                                 // FIN=1, RSV3=1, Text
+        { "opcode 0x3", ClientFrames.Build(0x83, "a"u8), 1002 },                           // reserved data opcode
+        { "opcode 0xB", ClientFrames.Build(0x8B, "a"u8), 1002 },                           // reserved control opcode
+        { "ping 126", ClientFrames.Build(0x89, new byte[126]), 1002 },                     // control frame > 125
+        { "ping FIN=0", ClientFrames.Build(0x09, "a"u8), 1002 },                           // fragmented control frame
+        { "lone continuation", ClientFrames.Build(0x80, "a"u8), 1002 },                    // Continuation without a start
+        { "text in text", ClientFrames.Concat(ClientFrames.Build(0x01, "a"u8), ClientFrames.Build(0x81, "b"u8)), 1002 },
         // FIN=1, Binary(0x2), MASK=1, len=127 (64-bit), length 0x8000000000000001, masking key
         { "64-bit top bit", [0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0x01, 0x37, 0xFA, 0x21, 0x3D], 1002 },
-        { "close 1 byte", FrameBytes.Client(0x88, [0x03]), 1002 },
-        { "close 999", FrameBytes.Client(0x88, [0x03, 0xE7]), 1002 },
-        { "close 1004", FrameBytes.Client(0x88, [0x03, 0xEC]), 1002 },
-        { "close 1005", FrameBytes.Client(0x88, [0x03, 0xED]), 1002 },
-        { "close 1006", FrameBytes.Client(0x88, [0x03, 0xEE]), 1002 },
-        { "close 1015", FrameBytes.Client(0x88, [0x03, 0xF7]), 1002 },
-        { "close 2999", FrameBytes.Client(0x88, [0x0B, 0xB7]), 1002 },
-        { "close 5000", FrameBytes.Client(0x88, [0x13, 0x88]), 1002 },
-        { "close reason not UTF-8", FrameBytes.Client(0x88, [0x03, 0xE8, 0xFF]), 1007 },
+        { "close 1 byte", ClientFrames.Build(0x88, [0x03]), 1002 },
+        { "close 999", ClientFrames.Build(0x88, [0x03, 0xE7]), 1002 },
+        { "close 1004", ClientFrames.Build(0x88, [0x03, 0xEC]), 1002 },
+        { "close 1005", ClientFrames.Build(0x88, [0x03, 0xED]), 1002 },
+        { "close 1006", ClientFrames.Build(0x88, [0x03, 0xEE]), 1002 },
+        { "close 1015", ClientFrames.Build(0x88, [0x03, 0xF7]), 1002 },
+        { "close 2999", ClientFrames.Build(0x88, [0x0B, 0xB7]), 1002 },
+        { "close 5000", ClientFrames.Build(0x88, [0x13, 0x88]), 1002 },
+        { "close reason not UTF-8", ClientFrames.Build(0x88, [0x03, 0xE8, 0xFF]), 1007 },
     };
 
     [Theory]
@@ -183,7 +183,7 @@ public sealed class FrameReaderTests
     {
         using var reader = new FrameReader(Limit);
 
-        var ex = Assert.Throws<WebSocketProtocolException>(() => FrameBytes.ReadAll(reader, input));
+        var ex = Assert.Throws<WebSocketProtocolException>(() => FrameReads.ReadAll(reader, input));
 
         Assert.True(expected == ex.CloseCode, name);
     }
@@ -198,10 +198,10 @@ public sealed class FrameReaderTests
     [InlineData(4999)]
     public void TryRead_ValidCloseCode_IsAccepted(int code)
     {
-        var frame = FrameBytes.Client(0x88, [(byte)(code >> 8), (byte)code]);
+        var frame = ClientFrames.Build(0x88, [(byte)(code >> 8), (byte)code]);
         using var reader = new FrameReader(Limit);
 
-        FrameBytes.ReadAll(reader, frame);
+        FrameReads.ReadAll(reader, frame);
 
         Assert.Equal(code, reader.CloseCode);
     }
@@ -210,13 +210,13 @@ public sealed class FrameReaderTests
     public void Masking_SplitAtEveryOffset_MatchesByteWise()
     {
         var data = Enumerable.Range(0, 301).Select(i => (byte)i).ToArray();
-        uint key = BitConverter.ToUInt32(FrameBytes.Mask);
+        uint key = BitConverter.ToUInt32(ClientFrames.DefaultMask);
         for (int split = 0; split <= data.Length; split += 13)
         {
             var copy = (byte[])data.Clone();
             int offset = Masking.Apply(copy.AsSpan(0, split), key, 0);
             Masking.Apply(copy.AsSpan(split), key, offset);
-            Assert.Equal(data.Select((b, i) => (byte)(b ^ FrameBytes.Mask[i % 4])), copy);
+            Assert.Equal(data.Select((b, i) => (byte)(b ^ ClientFrames.DefaultMask[i % 4])), copy);
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Pulse.Tests.WebSockets;
 /// bytes arrive (at once, a byte at a time, in uneven pieces, in one-byte segments), and every case where it must
 /// stop following.
 /// </summary>
-public sealed class HttpRequestFramingTests
+[Trait("Category", "unit")] public sealed class HttpRequestFramingTests
 {
     private const string Get = "GET /v1/events/1 HTTP/1.1\r\nHost: a\r\n\r\n";
     private const string Head = "HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\n";

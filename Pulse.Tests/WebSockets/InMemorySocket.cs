@@ -39,7 +39,7 @@ internal sealed class InMemorySocket : IAsyncDisposable
     /// <summary>Writes client frames as one write of the peer.</summary>
     public async Task SendAsync(params byte[][] frames)
     {
-        await _toServer.Writer.WriteAsync(FrameBytes.Concat(frames));
+        await _toServer.Writer.WriteAsync(ClientFrames.Concat(frames));
     }
 
     /// <summary>Bytes the server has put in the pipe towards the peer and the peer has not read; reads nothing.</summary>

@@ -6,7 +6,7 @@ using Pulse.Tests.Pipeline;
 namespace Pulse.Tests.WebSockets;
 
 /// <summary>Keep-alive connections against the whole server: REST, then a Phoenix socket on the same connection.</summary>
-public sealed class KeepAliveServerTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class KeepAliveServerTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Join_AfterRestRequestsOnTheSameConnection_RepliesWithTheSnapshotThenBroadcasts()
@@ -15,14 +15,14 @@ public sealed class KeepAliveServerTests(TestDatabase database) : IClassFixture<
         var (eventId, keywords) = await database.CreateEventAsync("Keep-alive", now.AddMinutes(-5), now.AddHours(1), ("Blue", "#blue"), ("Red", "#red"));
         await database.InsertEntryAsync(now.AddMinutes(-1), keywords["#blue"]);
         await using var server = await Infrastructure.TestServer.StartAsync(database);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
 
         // What a page does before its socket: the API (with the key), the health probe, then the upgrade.
         await peer.SendAsync($"GET /v1/events/{eventId} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {server.ApiKey}\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
         var rest = await peer.ReadResponseAsync();
         Assert.StartsWith("HTTP/1.1 200", await peer.ReadResponseAsync(), StringComparison.Ordinal);
         await peer.UpgradeAsync();
-        await peer.SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($$"""["1","1","event:{{eventId}}","phx_join",{}]""")));
+        await peer.SendAsync(ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($$"""["1","1","event:{{eventId}}","phx_join",{}]""")));
         using var reply = JsonDocument.Parse((await peer.ReadFrameAsync()).Payload);
         await database.InsertEntryAsync(DateTime.UtcNow.AddSeconds(-1), keywords["#red"]);
         await PipelineKit.PostAsync(server, eventId, "after-keep-alive");
@@ -46,7 +46,7 @@ public sealed class KeepAliveServerTests(TestDatabase database) : IClassFixture<
         var now = DateTime.UtcNow;
         var (eventId, _) = await database.CreateEventAsync("Body limit", now.AddMinutes(-5), now.AddHours(1), ("Blue", "#blue"));
         await using var server = await Infrastructure.TestServer.StartAsync(database, o => o.Http.MaxBodyBytes = limit);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
 
         await peer.SendAsync(Post(server.ApiKey, eventId, 200));
         var first = await peer.ReadResponseAsync();
@@ -65,7 +65,7 @@ public sealed class KeepAliveServerTests(TestDatabase database) : IClassFixture<
     public async Task SocketPath_AbsoluteFormRequestTheTransportDoesNotTake_Answers400Json()
     {
         await using var server = await Infrastructure.TestServer.StartAsync(database);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
 
         // An absolute-form target (RFC 9112 §3.2.2) that Kestrel resolves to /socket/websocket.
         await peer.SendAsync("GET http://localhost/socket/websocket HTTP/1.1\r\nHost: localhost\r\n\r\n");

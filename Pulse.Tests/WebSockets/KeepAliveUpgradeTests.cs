@@ -10,19 +10,19 @@ namespace Pulse.Tests.WebSockets;
 /// connections it keeps), over raw sockets against the transport in front of a minimal Kestrel: every earlier
 /// request answered in order, then the same 101, refusals and limits as a first-request upgrade.
 /// </summary>
-public sealed class KeepAliveUpgradeTests
+[Trait("Category", "socket")] public sealed class KeepAliveUpgradeTests
 {
     private const string Get = "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
     [Fact]
     public async Task Upgrade_AfterOneGet_SwitchesAndEchoes()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
         await peer.SendAsync(Get);
         var first = await peer.ReadResponseAsync();
-        await peer.SendAsync(RawPeer.UpgradeRequest());
+        await peer.SendAsync(RawClient.UpgradeRequest());
         var second = await peer.ReadResponseAsync();
 
         Assert.StartsWith("HTTP/1.1 200", first, StringComparison.Ordinal);
@@ -35,11 +35,11 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task Upgrade_AfterPipelinedGetsInOneWrite_AnswersThemInOrderThen101()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
         var gets = string.Concat(Enumerable.Range(0, 8).Select(i => $"GET /n/{i} HTTP/1.1\r\nHost: localhost\r\n\r\n"));
 
-        await peer.SendAsync(gets + RawPeer.UpgradeRequest());
+        await peer.SendAsync(gets + RawClient.UpgradeRequest());
 
         for (int i = 0; i < 8; i++)
         {
@@ -55,12 +55,12 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task Upgrade_AfterPostWithContentLength_BodyIsNotTakenForAHead()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
         // The body is itself an upgrade request: only framing tells it from one.
-        var body = RawPeer.UpgradeRequest();
-        await peer.SendAsync($"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: {body.Length}\r\n\r\n{body}" + RawPeer.UpgradeRequest());
+        var body = RawClient.UpgradeRequest();
+        await peer.SendAsync($"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: {body.Length}\r\n\r\n{body}" + RawClient.UpgradeRequest());
         var echoed = await peer.ReadResponseAsync();
         var upgraded = await peer.ReadResponseAsync();
 
@@ -73,9 +73,9 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task Upgrade_AfterChunkedPost_BodyIsNotTakenForAHead()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
-        var body = RawPeer.UpgradeRequest();
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
+        var body = RawClient.UpgradeRequest();
         var half = body.Length / 2;
 
         // Two chunks (the second with an extension, §7.1.1), the last chunk, a trailer field, the final CRLF.
@@ -84,7 +84,7 @@ public sealed class KeepAliveUpgradeTests
             + $"{half:x}\r\n{body[..half]}\r\n"
             + $"{body.Length - half:x};note=1\r\n{body[half..]}\r\n"
             + "0\r\nX-Trailer: yes\r\n\r\n"
-            + RawPeer.UpgradeRequest());
+            + RawClient.UpgradeRequest());
         var echoed = await peer.ReadResponseAsync();
         var upgraded = await peer.ReadResponseAsync();
 
@@ -97,10 +97,10 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task Upgrade_AfterHead_Switches()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
-        await peer.SendAsync("HEAD /hello HTTP/1.1\r\nHost: localhost\r\n\r\n" + RawPeer.UpgradeRequest());
+        await peer.SendAsync("HEAD /hello HTTP/1.1\r\nHost: localhost\r\n\r\n" + RawClient.UpgradeRequest());
         var head = await peer.ReadResponseHeadAsync();
         var upgraded = await peer.ReadResponseAsync();
 
@@ -114,12 +114,12 @@ public sealed class KeepAliveUpgradeTests
     [InlineData(5)]
     public async Task Upgrade_HeadSplitOverManyWrites_Switches(int bytesPerWrite)
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.SendAsync(Get);
         Assert.StartsWith("HTTP/1.1 200", await peer.ReadResponseAsync(), StringComparison.Ordinal);
 
-        var head = Encoding.ASCII.GetBytes(RawPeer.UpgradeRequest());
+        var head = Encoding.ASCII.GetBytes(RawClient.UpgradeRequest());
         for (int at = 0; at < head.Length; at += bytesPerWrite)
         {
             await peer.SendAsync(head[at..Math.Min(at + bytesPerWrite, head.Length)]);
@@ -133,10 +133,10 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task Upgrade_HeadAndFirstFrameInOneWriteAfterAGet_FrameIsKept()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
-        await peer.SendAsync([.. Encoding.ASCII.GetBytes(Get + RawPeer.UpgradeRequest()), .. FrameBytes.Client(0x81, "early"u8)]); // FIN=1, Text(0x1)
+        await peer.SendAsync([.. Encoding.ASCII.GetBytes(Get + RawClient.UpgradeRequest()), .. ClientFrames.Build(0x81, "early"u8)]); // FIN=1, Text(0x1)
 
         Assert.StartsWith("HTTP/1.1 200", await peer.ReadResponseAsync(), StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 101", await peer.ReadResponseAsync(), StringComparison.Ordinal);
@@ -145,25 +145,25 @@ public sealed class KeepAliveUpgradeTests
     }
 
     [Theory]
-    [InlineData("Origin: https://evil.example\r\n", "13", RawPeer.SampleKey, "HTTP/1.1 403")]
-    [InlineData("", "8", RawPeer.SampleKey, "HTTP/1.1 426")]
+    [InlineData("Origin: https://evil.example\r\n", "13", RawClient.SampleKey, "HTTP/1.1 403")]
+    [InlineData("", "8", RawClient.SampleKey, "HTTP/1.1 426")]
     [InlineData("", "13", "", "HTTP/1.1 400")]
-    [InlineData("X-Pad: oversize\r\n", "13", RawPeer.SampleKey, "HTTP/1.1 431")]
-    [InlineData("Origin: https://good.example\r\n", "13", RawPeer.SampleKey, "HTTP/1.1 101")]
+    [InlineData("X-Pad: oversize\r\n", "13", RawClient.SampleKey, "HTTP/1.1 431")]
+    [InlineData("Origin: https://good.example\r\n", "13", RawClient.SampleKey, "HTTP/1.1 101")]
     public async Task Upgrade_ChecksOnALaterRequest_AnswerAsOnAFirstRequest(string headers, string version, string key, string expected)
     {
         var options = new WebSocketTransportOptions { AllowedOrigins = ["https://good.example"], MaxRequestHeadBytes = 1024 };
-        await using var server = await TestServer.StartAsync(options);
+        await using var server = await EchoServer.StartAsync(options);
         if (headers == "X-Pad: oversize\r\n")
         {
             headers = "X-Pad: " + new string('a', 1024) + "\r\n";
         }
 
-        var request = RawPeer.UpgradeRequest(headers, key, version);
-        using var first = await RawPeer.ConnectAsync(server.Port);
+        var request = RawClient.UpgradeRequest(headers, key, version);
+        using var first = await RawClient.ConnectAsync(server.Port);
         await first.SendAsync(request);
         var onFirst = await first.ReadResponseAsync();
-        using var later = await RawPeer.ConnectAsync(server.Port);
+        using var later = await RawClient.ConnectAsync(server.Port);
         await later.SendAsync(Get);
         Assert.StartsWith("HTTP/1.1 200", await later.ReadResponseAsync(), StringComparison.Ordinal);
         await later.SendAsync(request);
@@ -184,10 +184,10 @@ public sealed class KeepAliveUpgradeTests
         FileDescriptorLimit.Raise();
 
         // As in TransportFunctionalTests: a reserve of the whole limit refuses every upgrade, sheds no plain connection.
-        await using var server = await TestServer.StartAsync(new WebSocketTransportOptions { FileDescriptorReserve = (int)Math.Min(FileDescriptorLimit.Limit, int.MaxValue) });
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync(new WebSocketTransportOptions { FileDescriptorReserve = (int)Math.Min(FileDescriptorLimit.Limit, int.MaxValue) });
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
-        await peer.SendAsync(Get + RawPeer.UpgradeRequest());
+        await peer.SendAsync(Get + RawClient.UpgradeRequest());
 
         Assert.StartsWith("HTTP/1.1 200", await peer.ReadResponseAsync(), StringComparison.Ordinal);
         Assert.StartsWith("HTTP/1.1 503", await peer.ReadResponseAsync(), StringComparison.Ordinal);
@@ -196,8 +196,8 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task HandshakeTimeoutOneSecond_HalfUpgradeHeadAfterAGet_ClosedAfterAboutOneSecond()
     {
-        await using var server = await TestServer.StartAsync(new WebSocketTransportOptions { HandshakeTimeoutSeconds = 1 });
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync(new WebSocketTransportOptions { HandshakeTimeoutSeconds = 1 });
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.SendAsync(Get);
         Assert.StartsWith("HTTP/1.1 200", await peer.ReadResponseAsync(), StringComparison.Ordinal);
 
@@ -212,8 +212,8 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task KeepAlive_HundredSequentialRequests_AllAnsweredThenUpgrades()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
         for (int i = 0; i < 100; i++)
         {
@@ -226,18 +226,18 @@ public sealed class KeepAliveUpgradeTests
             Assert.EndsWith("\r\n\r\n" + i, response, StringComparison.Ordinal);
         }
 
-        await peer.SendAsync(RawPeer.UpgradeRequest());
+        await peer.SendAsync(RawClient.UpgradeRequest());
         Assert.StartsWith("HTTP/1.1 101", await peer.ReadResponseAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Upgrade_PipelinedAfterConnectionClose_NotTaken()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
         // RFC 9112 §9.6: after "Connection: close" the server closes; what follows is never processed.
-        await peer.SendAsync("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" + RawPeer.UpgradeRequest());
+        await peer.SendAsync("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" + RawClient.UpgradeRequest());
         var response = await peer.ReadResponseAsync();
 
         Assert.StartsWith("HTTP/1.1 200", response, StringComparison.Ordinal);
@@ -250,10 +250,10 @@ public sealed class KeepAliveUpgradeTests
     [InlineData("Transfer-Encoding: gzip")]
     public async Task Upgrade_AfterARequestWithoutClearLength_KestrelAnswersAndTheUpgradeIsNotTaken(string framing)
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
-        await peer.SendAsync($"POST /echo HTTP/1.1\r\nHost: localhost\r\n{framing}\r\n\r\nabc" + RawPeer.UpgradeRequest());
+        await peer.SendAsync($"POST /echo HTTP/1.1\r\nHost: localhost\r\n{framing}\r\n\r\nabc" + RawClient.UpgradeRequest());
         var response = await peer.ReadResponseAsync();
 
         Assert.StartsWith("HTTP/1.1 4", response, StringComparison.Ordinal); // Kestrel's own 400 (or 411)
@@ -264,8 +264,8 @@ public sealed class KeepAliveUpgradeTests
     public async Task KestrelKeepAliveTimeoutTwoSeconds_IdleAfterARequest_StillClosesTheConnection()
     {
         // Kestrel's timeouts run on its per-connection heartbeat, which reaches it through HeartbeatGate.
-        await using var server = await TestServer.StartAsync(limits: l => l.KeepAliveTimeout = TimeSpan.FromSeconds(2));
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync(limits: l => l.KeepAliveTimeout = TimeSpan.FromSeconds(2));
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.SendAsync(Get);
         Assert.StartsWith("HTTP/1.1 200", await peer.ReadResponseAsync(), StringComparison.Ordinal);
 
@@ -279,8 +279,8 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task KestrelRequestHeadersTimeoutOneSecond_HeadStalledMidLineAfterARequest_Answers408()
     {
-        await using var server = await TestServer.StartAsync(limits: l => l.RequestHeadersTimeout = TimeSpan.FromSeconds(1));
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync(limits: l => l.RequestHeadersTimeout = TimeSpan.FromSeconds(1));
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.SendAsync(Get);
         Assert.StartsWith("HTTP/1.1 200", await peer.ReadResponseAsync(), StringComparison.Ordinal);
 
@@ -293,8 +293,8 @@ public sealed class KeepAliveUpgradeTests
     [Fact]
     public async Task Upgrade_AfterAGet_KestrelsStateForThatConnectionIsCollectedWhileTheSocketLives()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.SendAsync(Get);
         Assert.StartsWith("HTTP/1.1 200", await peer.ReadResponseAsync(), StringComparison.Ordinal);
         await peer.UpgradeAsync();
@@ -302,7 +302,7 @@ public sealed class KeepAliveUpgradeTests
         Assert.True(server.RequestStates.TryDequeue(out var state));
 
         // Through IHttpUpgradeFeature, or with Kestrel's heartbeat registration left on the connection, this
-        // state (several KiB) would live as long as the socket does (DESIGN §7: 11.7 KiB against 5.8 KiB).
+        // state (several KiB) would live as long as the socket does (docs/design.md §7: 11.7 KiB against 5.8 KiB).
         for (int i = 0; i < 20 && state.IsAlive; i++)
         {
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
@@ -314,9 +314,9 @@ public sealed class KeepAliveUpgradeTests
         await AssertEchoesAsync(peer, "still alive");
     }
 
-    private static async Task AssertEchoesAsync(RawPeer peer, string text)
+    private static async Task AssertEchoesAsync(RawClient peer, string text)
     {
-        await peer.SendAsync(FrameBytes.Client(0x81, Encoding.UTF8.GetBytes(text))); // FIN=1, Text(0x1), masked
+        await peer.SendAsync(ClientFrames.Build(0x81, Encoding.UTF8.GetBytes(text))); // FIN=1, Text(0x1), masked
         var (b0, payload) = await peer.ReadFrameAsync();
         Assert.Equal((0x81, text), (b0, Encoding.UTF8.GetString(payload)));
     }

@@ -15,7 +15,7 @@ namespace Pulse.Tests.WebSockets;
 /// </summary>
 // Serial: it measures the binary's RSS per paused socket, which parallel classes' load would move.
 [Collection(SerialPipeline.Name)]
-public sealed class PausedSocketCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+[Trait("Category", "binary")] public sealed class PausedSocketCostTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     private const int Sockets = 200;
     private const int Joins = 10;
@@ -32,9 +32,9 @@ public sealed class PausedSocketCostTests(TestDatabase database, ITestOutputHelp
             topics.Add(PipelineKit.Topic(eventId));
         }
 
-        var joins = FrameBytes.Concat([.. topics.Select((t, i) => FrameBytes.Client(0x81, Encoding.UTF8.GetBytes($"[\"{i}\",\"{i}\",\"{t}\",\"phx_join\",{{}}]")))]);
+        var joins = ClientFrames.Concat([.. topics.Select((t, i) => ClientFrames.Build(0x81, Encoding.UTF8.GetBytes($"[\"{i}\",\"{i}\",\"{t}\",\"phx_join\",{{}}]")))]);
         await using var server = await PulseProcess.StartAsync(database.Url);
-        var peers = new List<RawPeer>();
+        var peers = new List<RawClient>();
         try
         {
             // A warm-up socket of the same kind: the snapshots get cached, and the pools the first socket fills are not counted.
@@ -83,9 +83,9 @@ public sealed class PausedSocketCostTests(TestDatabase database, ITestOutputHelp
         }
     }
 
-    private static async Task<RawPeer> JoinAndStallAsync(PulseProcess server, byte[] joins)
+    private static async Task<RawClient> JoinAndStallAsync(PulseProcess server, byte[] joins)
     {
-        var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port, smallWindow: true);
+        var peer = await RawClient.ConnectAsync(server.BaseAddress.Port, smallWindow: true);
         await peer.UpgradeAsync();
         await peer.SendAsync(joins);
         return peer;
@@ -94,11 +94,11 @@ public sealed class PausedSocketCostTests(TestDatabase database, ITestOutputHelp
     /// <summary>VmRSS once the server has done what it can: two readings 500 ms apart that agree within 64 KiB.</summary>
     private static async Task<long> SettledRssKiBAsync(int pid)
     {
-        long previous = PulseBinary.RssKiB(pid);
+        long previous = PulseProcess.RssKiBOf(pid);
         for (int i = 0; i < 20; i++)
         {
             await Task.Delay(500);
-            long current = PulseBinary.RssKiB(pid);
+            long current = PulseProcess.RssKiBOf(pid);
             if (Math.Abs(current - previous) <= 64)
             {
                 return current;

@@ -16,7 +16,7 @@ namespace Pulse.Tests.WebSockets;
 /// On in-memory pipes, so that "does not read" is exact; the pipe towards the peer pauses its writer at
 /// 1 byte here (the first flush stays pending until the test reads), or at a stated size.
 /// </remarks>
-public sealed class ReplyBackpressureTests(ITestOutputHelper output)
+[Trait("Category", "unit")] public sealed class ReplyBackpressureTests(ITestOutputHelper output)
 {
     private const int Limit = 4096;
     private const int Pause = Limit / 2; // the pause threshold for a limit under 128 KiB
@@ -33,7 +33,7 @@ public sealed class ReplyBackpressureTests(ITestOutputHelper output)
         await BlockOutputAsync(socket);
 
         // A's echo is a frame of Pause + overPause bytes (a 16-bit length: 4 header bytes); B is 5 bytes.
-        await socket.SendAsync(FrameBytes.Client(0x81, Letters(Pause + overPause - 4)), FrameBytes.Client(0x81, "probe"u8));
+        await socket.SendAsync(ClientFrames.Build(0x81, Letters(Pause + overPause - 4)), ClientFrames.Build(0x81, "probe"u8));
 
         if (nextParsed)
         {
@@ -67,7 +67,7 @@ public sealed class ReplyBackpressureTests(ITestOutputHelper output)
         // Limit + overLimit while the output does not drain. The peer reads only once both are answered:
         // reading earlier would unblock the output before B, which is another case.
         int b = Limit - 2000 + overLimit;
-        await socket.SendAsync(FrameBytes.Client(0x81, Letters(2000 - 4)), FrameBytes.Client(0x81, Letters(b - 4)));
+        await socket.SendAsync(ClientFrames.Build(0x81, Letters(2000 - 4)), ClientFrames.Build(0x81, Letters(b - 4)));
         Assert.True(await PipelineKit.EventuallyAsync(() => echo.Handled == 3, Wait), $"{echo.Handled} handled");
 
         var frames = await socket.ReadFramesAsync(3);
@@ -97,7 +97,7 @@ public sealed class ReplyBackpressureTests(ITestOutputHelper output)
         CountingEcho echo = null!;
         await using var socket = InMemorySocket.Start(new WebSocketTransportOptions(), outputPause, c => echo = new CountingEcho(c));
 
-        await socket.SendAsync([.. Enumerable.Range(0, messages).Select(i => FrameBytes.Client(0x81, Encoding.ASCII.GetBytes($"{i:D60}")))]);
+        await socket.SendAsync([.. Enumerable.Range(0, messages).Select(i => ClientFrames.Build(0x81, Encoding.ASCII.GetBytes($"{i:D60}")))]);
 
         // 3,000 × 62 = 186,000 bytes of replies: more than the pipe and the pause threshold together.
         Assert.True(await PipelineKit.EventuallyAsync(() => socket.Connection.ReadPaused && socket.Connection.OutputBlocked, Wait), "the read loop never paused");
@@ -118,7 +118,7 @@ public sealed class ReplyBackpressureTests(ITestOutputHelper output)
     /// <summary>"first" is echoed into the pipe, whose writer then waits for the test to read.</summary>
     private static async Task BlockOutputAsync(InMemorySocket socket)
     {
-        await socket.SendAsync(FrameBytes.Client(0x81, "first"u8));
+        await socket.SendAsync(ClientFrames.Build(0x81, "first"u8));
         Assert.True(await PipelineKit.EventuallyAsync(() => socket.Connection.OutputBlocked, Wait), "the flush never went pending");
     }
 

@@ -3,7 +3,7 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
-public sealed class ReplyBufferTests
+[Trait("Category", "unit")] public sealed class ReplyBufferTests
 {
     [Fact]
     public async Task AppendFrameThenWriteTo_EveryLengthEncodingAcrossSegments_SameBytesAsFrameWriterNothingHeldAfter()

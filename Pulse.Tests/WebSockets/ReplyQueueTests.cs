@@ -14,7 +14,7 @@ namespace Pulse.Tests.WebSockets;
 /// (over real sockets the boundary hides behind kernel buffers; ReplyBackpressureTests covers the read
 /// loop's side: the pause that keeps a peer's own replies under the limit).
 /// </summary>
-public sealed class ReplyQueueTests
+[Trait("Category", "unit")] public sealed class ReplyQueueTests
 {
     private const int Limit = 1024;
 

@@ -7,15 +7,15 @@ using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 
-public sealed class TransportFunctionalTests
+[Trait("Category", "socket")] public sealed class TransportFunctionalTests
 {
     [Fact]
     public async Task Handshake_ValidRequest_Returns101WithAccept()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
-        await peer.SendAsync(RawPeer.UpgradeRequest());
+        await peer.SendAsync(RawClient.UpgradeRequest());
         var response = await peer.ReadResponseAsync();
 
         Assert.StartsWith("HTTP/1.1 101 Switching Protocols", response, StringComparison.Ordinal);
@@ -26,14 +26,14 @@ public sealed class TransportFunctionalTests
     [InlineData("8", "", "", "HTTP/1.1 426")]
     [InlineData("13", "", "", "HTTP/1.1 400")]                           // missing key
     [InlineData("13", "AAECAwQFBgcICQoLDA0O", "", "HTTP/1.1 400")]       // 15-byte key
-    [InlineData("13", RawPeer.SampleKey, "Origin: https://evil.example\r\n", "HTTP/1.1 403")]
-    [InlineData("13", RawPeer.SampleKey, "Origin: https://good.example\r\n", "HTTP/1.1 101")]
+    [InlineData("13", RawClient.SampleKey, "Origin: https://evil.example\r\n", "HTTP/1.1 403")]
+    [InlineData("13", RawClient.SampleKey, "Origin: https://good.example\r\n", "HTTP/1.1 101")]
     public async Task Handshake_Checks_AnswerWithStatus(string version, string key, string headers, string expected)
     {
-        await using var server = await TestServer.StartAsync(new WebSocketTransportOptions { AllowedOrigins = ["https://good.example"] });
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync(new WebSocketTransportOptions { AllowedOrigins = ["https://good.example"] });
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
-        await peer.SendAsync(RawPeer.UpgradeRequest(headers, key, version));
+        await peer.SendAsync(RawClient.UpgradeRequest(headers, key, version));
         var response = await peer.ReadResponseAsync();
 
         Assert.StartsWith(expected, response, StringComparison.Ordinal);
@@ -53,10 +53,10 @@ public sealed class TransportFunctionalTests
     [Fact]
     public async Task Handshake_FactoryRefuses_Returns400WithItsError()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
-        await peer.SendAsync(RawPeer.UpgradeRequest(path: "/socket/websocket?vsn=refuse"));
+        await peer.SendAsync(RawClient.UpgradeRequest(path: "/socket/websocket?vsn=refuse"));
         var response = await peer.ReadResponseAsync();
 
         Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
@@ -70,10 +70,10 @@ public sealed class TransportFunctionalTests
 
         // A reserve of the whole limit: every upgrade is past Limit − Reserve (503), while plain connections
         // are shed only past Limit − Reserve / 2, half the limit, which this test process never holds.
-        await using var server = await TestServer.StartAsync(new WebSocketTransportOptions { FileDescriptorReserve = (int)Math.Min(FileDescriptorLimit.Limit, int.MaxValue) });
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync(new WebSocketTransportOptions { FileDescriptorReserve = (int)Math.Min(FileDescriptorLimit.Limit, int.MaxValue) });
+        using var peer = await RawClient.ConnectAsync(server.Port);
 
-        await peer.SendAsync(RawPeer.UpgradeRequest());
+        await peer.SendAsync(RawClient.UpgradeRequest());
         var response = await peer.ReadResponseAsync();
 
         Assert.StartsWith("HTTP/1.1 503", response, StringComparison.Ordinal);
@@ -82,7 +82,7 @@ public sealed class TransportFunctionalTests
     [Fact]
     public async Task HttpRequest_OnTheSamePort_ReachesTheHttpPipeline()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await EchoServer.StartAsync();
         using var http = new HttpClient();
 
         var body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.Port}/hello"));
@@ -94,8 +94,8 @@ public sealed class TransportFunctionalTests
     [MemberData(nameof(FrameReaderTests.Violations), MemberType = typeof(FrameReaderTests))]
     public async Task HostilePeer_Violation_ServerClosesWithCode(string name, byte[] input, ushort expected)
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.UpgradeAsync();
 
         await peer.SendAsync(input);
@@ -108,11 +108,11 @@ public sealed class TransportFunctionalTests
     [InlineData(65_537, 1009)]
     public async Task HostilePeer_DeclaresTooLong_ServerClosesWith1009(int length, int expected)
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.UpgradeAsync();
 
-        await peer.SendAsync(FrameBytes.Client(0x81, [], declaredLength: length)); // header only
+        await peer.SendAsync(ClientFrames.Build(0x81, [], declaredLength: length)); // header only
 
         Assert.Equal(expected, await peer.ReadCloseCodeAsync());
     }
@@ -120,11 +120,11 @@ public sealed class TransportFunctionalTests
     [Fact]
     public async Task HostilePeer_Ping_GetsPongWithSamePayload()
     {
-        await using var server = await TestServer.StartAsync();
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync();
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.UpgradeAsync();
 
-        await peer.SendAsync(FrameBytes.Client(0x89, "are you there"u8)); // FIN=1, Ping(0x9)
+        await peer.SendAsync(ClientFrames.Build(0x89, "are you there"u8)); // FIN=1, Ping(0x9)
         var (b0, payload) = await peer.ReadFrameAsync();
 
         Assert.Equal(0x8A, b0); // FIN=1, Pong(0xA)
@@ -135,10 +135,10 @@ public sealed class TransportFunctionalTests
     public async Task Heartbeat_SilentPeer_ClosedWith1000()
     {
         var time = new FakeTimeProvider();
-        await using var server = await TestServer.StartAsync(time: time);
-        using var peer = await RawPeer.ConnectAsync(server.Port);
+        await using var server = await EchoServer.StartAsync(time: time);
+        using var peer = await RawClient.ConnectAsync(server.Port);
         await peer.UpgradeAsync();
-        await peer.SendAsync(FrameBytes.Client(0x89, []));
+        await peer.SendAsync(ClientFrames.Build(0x89, []));
         await peer.ReadFrameAsync(); // the pong: the socket is registered with the heartbeat
 
         time.Advance(TimeSpan.FromSeconds(61));
@@ -149,7 +149,7 @@ public sealed class TransportFunctionalTests
     [Fact]
     public async Task ClientWebSocket_EchoAndCleanClose_Works()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await EchoServer.StartAsync();
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.WebSocketUri, CancellationToken.None);
 
@@ -163,7 +163,7 @@ public sealed class TransportFunctionalTests
     [Fact]
     public async Task ClientWebSocket_MessageAtTheLimit_IsEchoed()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await EchoServer.StartAsync();
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.WebSocketUri, CancellationToken.None);
         var text = new string('x', 65_536);
@@ -176,7 +176,7 @@ public sealed class TransportFunctionalTests
     [Fact]
     public async Task ClientWebSocket_KeepAlivePings_AreAnswered()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await EchoServer.StartAsync();
         using var client = new ClientWebSocket();
         client.Options.KeepAliveInterval = TimeSpan.FromMilliseconds(100);
         client.Options.KeepAliveTimeout = TimeSpan.FromSeconds(2); // aborts the socket if a pong is missing
@@ -191,7 +191,7 @@ public sealed class TransportFunctionalTests
     [Fact]
     public async Task ClientWebSocket_ServerCloses_ReportsItsCode()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await EchoServer.StartAsync();
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.WebSocketUri, CancellationToken.None);
 

@@ -8,10 +8,10 @@ using Pulse.Tests.Pipeline;
 namespace Pulse.Tests.WebSockets;
 
 /// <summary>The transport's own limits (<c>WebSocket:*</c> timeouts and sizes) against the whole server, over raw sockets.</summary>
-public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<TestDatabase>
+[Trait("Category", "socket")] public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     // 35 bytes of JSON; the reply [null,"1","phoenix","phx_reply",{"status":"ok","response":{}}] is 62 + 2 header bytes.
-    private static readonly byte[] HeartbeatFrame = FrameBytes.Client(0x81, """[null,"1","phoenix","heartbeat",{}]"""u8);
+    private static readonly byte[] HeartbeatFrame = ClientFrames.Build(0x81, """[null,"1","phoenix","heartbeat",{}]"""u8);
 
     [Theory]
     [InlineData(-1, "HTTP/1.1 101")]
@@ -21,12 +21,12 @@ public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<T
     {
         const int limit = 1024;
         await using var server = await Infrastructure.TestServer.StartAsync(database, o => o.WebSocket.MaxRequestHeadBytes = limit);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
 
         // The limit counts the whole head, request line to the final empty line's CRLF included.
         // "X-Pad: " + padding + "\r\n" pads the sample request to exactly limit + overLimit bytes.
-        int bare = RawPeer.UpgradeRequest().Length;
-        string request = RawPeer.UpgradeRequest("X-Pad: " + new string('a', limit + overLimit - bare - 9) + "\r\n");
+        int bare = RawClient.UpgradeRequest().Length;
+        string request = RawClient.UpgradeRequest("X-Pad: " + new string('a', limit + overLimit - bare - 9) + "\r\n");
         Assert.Equal(limit + overLimit, Encoding.ASCII.GetByteCount(request));
         await peer.SendAsync(request);
 
@@ -40,7 +40,7 @@ public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<T
     public async Task HandshakeTimeoutOneSecond_StalledFirstBytesThenSilence_ClosedAfterAboutOneSecond(string first)
     {
         await using var server = await Infrastructure.TestServer.StartAsync(database, o => o.WebSocket.HandshakeTimeoutSeconds = 1);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
 
         var clock = Stopwatch.StartNew();
         await peer.SendAsync(first);
@@ -58,7 +58,7 @@ public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<T
             o.WebSocket.HeartbeatTimeoutSeconds = 1;
             o.WebSocket.CloseTimeoutSeconds = 1;
         });
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
         await peer.UpgradeAsync();
 
         // Silent: after 1–2 s (the heartbeat scan runs once a second) the server sends Close 1000.
@@ -78,13 +78,13 @@ public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<T
     {
         const int heartbeats = 8000;
         await using var server = await Infrastructure.TestServer.StartAsync(database, o => o.WebSocket.MaxQueuedReplyBytes = maxQueued);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port, smallWindow: true);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port, smallWindow: true);
         await peer.UpgradeAsync();
 
         // 8,000 replies are 512 KB: past the peer's 4 KB window, the server's send buffer (tens of KB at
         // MSS 1,400) and Kestrel's 64 KB output pipe. The server stops reading this peer instead of queuing
         // (or closing, as when the limit counted what one read batch produced): its heartbeats wait unread.
-        var batch = FrameBytes.Concat([.. Enumerable.Repeat(HeartbeatFrame, heartbeats / 8)]);
+        var batch = ClientFrames.Concat([.. Enumerable.Repeat(HeartbeatFrame, heartbeats / 8)]);
         var send = Task.Run(async () =>
         {
             for (int i = 0; i < 8; i++)
@@ -119,9 +119,10 @@ public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<T
             o.WebSocket.WriteTimeoutSeconds = 1;
             o.Broadcast.TickMilliseconds = 100;
         });
-        await using var good = await WireClient.ConnectAsync(server.WebSocketUri());
-        Assert.Equal("ok", (await good.JoinAsync(topic, "1"))[4].GetProperty("status").GetString());
-        using var stalled = await NonReadingPeer.JoinAsync(server.BaseAddress, topic);
+        await using var good = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        Assert.Equal("ok", (await good.JoinAsync(topic, "1")).Json[4].GetProperty("status").GetString());
+        using var stalled = await RawClient.ConnectAsync(server.BaseAddress.Port, smallWindow: true);
+        await stalled.UpgradeAndJoinAsync(topic);
 
         // 40 rounds of 100 ms: the stalled socket's writes block after about a dozen 10 KB frames, and the
         // heartbeat scan aborts it 1–2 s later, well inside the 4 s of flow.
@@ -141,7 +142,7 @@ public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<T
         // Reading at last: an aborted connection ends after what the kernels still held; a live one would
         // keep the connection open after the buffered frames, and the drain would time out.
         Assert.True(await stalled.DrainUntilClosedAsync(TimeSpan.FromSeconds(5)), "the peer that stopped reading was not aborted");
-        await WireScenario.AssertModelEqualsSqlAsync(database, eventId, broadcast[4]);
+        await WireScenario.AssertModelEqualsSqlAsync(database, eventId, broadcast.Json[4]);
         await good.HeartbeatAsync("after");
     }
 
@@ -149,11 +150,11 @@ public sealed class TransportLimitTests(TestDatabase database) : IClassFixture<T
     public async Task UpgradeAsSecondRequestOnAKeepAliveConnection_SwitchesAndAnswersHeartbeats()
     {
         await using var server = await Infrastructure.TestServer.StartAsync(database);
-        using var peer = await RawPeer.ConnectAsync(server.BaseAddress.Port);
+        using var peer = await RawClient.ConnectAsync(server.BaseAddress.Port);
 
         await peer.SendAsync("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
         var first = await peer.ReadResponseAsync();
-        await peer.SendAsync(RawPeer.UpgradeRequest());
+        await peer.SendAsync(RawClient.UpgradeRequest());
         var second = await peer.ReadResponseAsync();
         await peer.SendAsync(HeartbeatFrame);
         var (_, reply) = await peer.ReadFrameAsync();

@@ -2,7 +2,7 @@ namespace Pulse.Broadcasting;
 
 /// <summary>
 /// Where a new snapshot goes out to the event's subscribers: implemented by the Phoenix hub, which
-/// encodes it once per serializer in use and offers the same frame to every socket (DESIGN §8).
+/// encodes it once per serializer in use and offers the same frame to every socket (docs/design.md §8).
 /// Broadcasting decides what to send and when; the layer that implements this decides how.
 /// </summary>
 /// <remarks>Thread safety: all members may be called from any thread; none blocks on a socket.</remarks>

@@ -2,7 +2,7 @@ namespace Pulse.Broadcasting;
 
 /// <summary>
 /// Where notifications go once they are taken (<c>POST /v1/events</c>, the database trigger, another
-/// node): the <see cref="Ticker"/>, which coalesces them into computations (DESIGN §8). Owned here,
+/// node): the <see cref="Ticker"/>, which coalesces them into computations (docs/design.md §8). Owned here,
 /// handed to the layers above (the notification bus) by the composition root.
 /// </summary>
 /// <remarks>Thread safety: both members may be called from any thread; neither blocks nor throws for the database.</remarks>

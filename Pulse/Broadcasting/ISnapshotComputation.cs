@@ -8,7 +8,7 @@ internal interface ISnapshotComputation
 {
     /// <summary>
     /// Computes the event's numbers now and, when they changed, publishes them under
-    /// <paramref name="eventName"/> (the latest notification coalesced into this computation, DESIGN §7).
+    /// <paramref name="eventName"/> (the latest notification coalesced into this computation, docs/design.md §7).
     /// Must be asynchronous at its first I/O: the ticker starts it inline on the notifying thread.
     /// </summary>
     Task ComputeAsync(Guid eventId, string eventName, CancellationToken cancellationToken);

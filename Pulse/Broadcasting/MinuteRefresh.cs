@@ -3,7 +3,7 @@ namespace Pulse.Broadcasting;
 /// <summary>
 /// Keeps cached snapshots true as time passes with no tweet: at each minute's turn every cached
 /// event that is running (or ended within the last minute) is marked dirty, since its series gains
-/// a zero point (DESIGN §5: a new zero point is a change). Also forgets snapshots nobody watches
+/// a zero point (docs/design.md §5: a new zero point is a change). Also forgets snapshots nobody watches
 /// and nobody read for <see cref="IdleAfter"/>, so an event nobody watches costs nothing.
 /// </summary>
 internal sealed class MinuteRefresh(SnapshotService snapshots, IBroadcaster broadcaster, Ticker ticker, TimeProvider timeProvider) : IAsyncDisposable
@@ -55,7 +55,7 @@ internal sealed class MinuteRefresh(SnapshotService snapshots, IBroadcaster broa
     }
 
     /// <summary>
-    /// The last minute that overlaps <c>[start_at, now)</c>, the series' last point (DESIGN §5). At
+    /// The last minute that overlaps <c>[start_at, now)</c>, the series' last point (docs/design.md §5). At
     /// exactly hh:mm:00 the new minute does not overlap yet: a refresh then would compute the same
     /// numbers and the zero point would wait a whole minute for the next turn. So the turn is seen
     /// strictly after the boundary (the next second's check).

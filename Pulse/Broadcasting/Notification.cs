@@ -2,14 +2,14 @@ namespace Pulse.Broadcasting;
 
 /// <summary>
 /// "Something changed for this event": from <c>POST /v1/events</c>, the database trigger or another
-/// node (DESIGN §1). <see cref="EventName"/> is the name the next broadcast carries (DESIGN §7).
+/// node (docs/design.md §1). <see cref="EventName"/> is the name the next broadcast carries (docs/design.md §7).
 /// </summary>
 internal readonly record struct Notification(Guid EventId, string EventName)
 {
     /// <summary>The event name of notifications from the database trigger, and of recomputes nobody named.</summary>
     public const string DatabaseEventName = "update";
 
-    /// <summary>The longest event name, in characters (DESIGN §6).</summary>
+    /// <summary>The longest event name, in characters (docs/design.md §6).</summary>
     public const int MaxEventNameLength = 255;
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace Pulse.Broadcasting;
 
 /// <summary>
-/// One computed view model of an event (DESIGN §5), immutable once published: <see cref="Json"/> is
+/// One computed view model of an event (docs/design.md §5), immutable once published: <see cref="Json"/> is
 /// the UTF-8 view model, serialized once per computation and shared by every reader (joins, GET, frames).
 /// </summary>
 internal sealed class Snapshot(Guid eventId, long version, byte[] json)

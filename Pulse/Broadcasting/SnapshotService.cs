@@ -116,7 +116,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
 
     /// <summary>
     /// Drops the cached view model of an event idle for long (its bytes are the cost). The entry keeps
-    /// its version, so the next computation continues it instead of starting again at 1 (DESIGN §5:
+    /// its version, so the next computation continues it instead of starting again at 1 (docs/design.md §5:
     /// versions only grow). Skipped while a computation holds the entry; the caller tries again later.
     /// </summary>
     public void Forget(Guid eventId)

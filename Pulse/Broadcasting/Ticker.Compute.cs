@@ -39,7 +39,7 @@ internal sealed partial class Ticker
             {
                 // Taken with the slot, right before the read, not at the claim: whatever marked the event
                 // while it waited (a POST, a minute's turn) is coalesced into this computation, and the
-                // name is the latest notification's (TickerEventState remarks, DESIGN §7).
+                // name is the latest notification's (TickerEventState remarks, docs/design.md §7).
                 name = state.TakePending();
                 await _computation.ComputeAsync(eventId, name, _stopping.Token);
             }

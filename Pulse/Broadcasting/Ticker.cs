@@ -7,7 +7,7 @@ namespace Pulse.Broadcasting;
 
 /// <summary>
 /// Coalesces notifications per event into tick windows and runs the injected
-/// <see cref="ISnapshotComputation"/> (DESIGN §8): at most one computation per event per window, a leading edge at once, a trailing
+/// <see cref="ISnapshotComputation"/> (docs/design.md §8): at most one computation per event per window, a leading edge at once, a trailing
 /// edge when the window ends, the last notification never dropped.
 /// </summary>
 /// <remarks>
@@ -27,7 +27,7 @@ namespace Pulse.Broadcasting;
 /// right before it reads (<see cref="TickerEventState.TakePending"/>), not when it is claimed: a
 /// notification that arrives while a claimed event waits for a slot is coalesced into that
 /// computation, name included, and an unnamed mark meanwhile (<see cref="MarkDirty"/> from a minute's
-/// turn) cannot turn a POSTed name into <c>"update"</c> (DESIGN §7).</para>
+/// turn) cannot turn a POSTed name into <c>"update"</c> (docs/design.md §7).</para>
 /// <para><b>Edges.</b> Leading: a notification for an idle event not computed in the current window
 /// starts the computation from <see cref="Notify"/> itself. Trailing: notifications during the
 /// window or during the computation leave the flag set; the next tick (or the end of a computation

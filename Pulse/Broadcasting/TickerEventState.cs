@@ -14,7 +14,7 @@ namespace Pulse.Broadcasting;
 ///   claimed --TakePending--> running (dirty may be set again meanwhile)
 ///   running --Complete--> idle or dirty;  idle --TryMarkRemoved--> removed (terminal)
 /// </code>
-/// <para><b>Names (DESIGN §7).</b> A computation broadcasts under the name of the latest notification
+/// <para><b>Names (docs/design.md §7).</b> A computation broadcasts under the name of the latest notification
 /// coalesced into it, <c>"update"</c> when none named it. The pending name is taken by
 /// <see cref="TakePending"/> together with the pending state, once the computation holds its slot and
 /// right before it reads the database, so whatever marks the event meanwhile (a minute's turn, a

@@ -58,7 +58,7 @@ internal static class Commands
     }
 
     /// <summary>
-    /// <c>serve</c> started while the database is down starts anyway (DESIGN §9, docs/operations.md):
+    /// <c>serve</c> started while the database is down starts anyway (docs/design.md §9, docs/operations.md):
     /// <c>/healthz</c> 200, <c>/readyz</c> 503 until the database answers, then it recovers by itself,
     /// as it does from an outage while running, so a node restarted during a failover is not lost to a
     /// supervisor's restart backoff. A database that refuses the login (password, pg_hba.conf, TLS

@@ -9,7 +9,7 @@ using Pulse.Storage;
 namespace Pulse.Cluster;
 
 /// <summary>
-/// The LISTEN/NOTIFY bus between Pulse nodes (DESIGN §9): every notification a node accepts is sent
+/// The LISTEN/NOTIFY bus between Pulse nodes (docs/design.md §9): every notification a node accepts is sent
 /// with NOTIFY on <see cref="Channel"/>, and every node, the sender included, hands what it hears to its
 /// <see cref="INotificationSink"/> (the ticker: coalescing absorbs duplicates). One node alone works the same way.
 /// </summary>

@@ -4,7 +4,7 @@ namespace Pulse.Diagnostics;
 
 /// <summary>
 /// Log messages of the HTTP layer; event ids 2000–2099. The exception goes here, never into a
-/// response (DESIGN §6): Npgsql's messages name the database host, port and user.
+/// response (docs/design.md §6): Npgsql's messages name the database host, port and user.
 /// </summary>
 internal static partial class HttpLog
 {

@@ -12,7 +12,7 @@ namespace Pulse.Diagnostics;
 /// Why not OpenTelemetry.Exporter.Prometheus.AspNetCore (1.20.1-beta.1, tried for issue 11): it publishes
 /// without AOT warnings and keeps the family names, but every series gains an <c>otel_scope_name</c> label,
 /// a <c>target_info</c> family appears, and a counter not yet incremented is left out, so a fresh server
-/// would lack <c>pulse_notifications_total</c>, which DESIGN §6 promises. A listener over the instruments is
+/// would lack <c>pulse_notifications_total</c>, which docs/design.md §6 promises. A listener over the instruments is
 /// this file, and brings no SDK into the binary for one text page.
 /// A <see cref="MeterListener"/> hears every meter of the process; this one enables only the instruments of
 /// its own server's meters (by reference and by <see cref="Meter.Scope"/>), so two servers in one process

@@ -7,7 +7,7 @@ namespace Pulse.Diagnostics;
 /// one server: two servers in one process (tests) count apart, and nothing here is static.
 /// </summary>
 /// <remarks>
-/// The instrument names are the Prometheus names of DESIGN §6 themselves, so <see cref="PrometheusExporter"/>
+/// The instrument names are the Prometheus names of docs/design.md §6 themselves, so <see cref="PrometheusExporter"/>
 /// writes them unchanged and <c>dotnet-counters monitor -n pulse --counters Pulse</c> shows the same names.
 /// Cost on a hot path: with no listener an instrument's <c>Add</c> is one check of an empty list; with the
 /// exporter listening, one delegate call and one interlocked add. No tags, so no allocation.
@@ -26,7 +26,7 @@ internal sealed partial class PulseMetrics : IDisposable
     public const string DatabaseErrorsTotal = "pulse_database_errors_total";
     public const string ComputationSeconds = "pulse_computation_seconds";
 
-    // From 1 ms (a delta tick on a warm event) to 2.5 s (a cold 1,000,000-row event is budgeted at 2 s, DESIGN §10).
+    // From 1 ms (a delta tick on a warm event) to 2.5 s (a cold 1,000,000-row event is budgeted at 2 s, docs/design.md §10).
     private static readonly double[] ComputationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
     private readonly UpDownCounter<long> _connections;

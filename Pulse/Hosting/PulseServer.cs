@@ -87,7 +87,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var keys = new ApiKeyStore(dataSource, timeProvider, storageLogger);
         var events = new EventCatalog(dataSource, timeProvider, storageLogger);
 
-        // The path of one notification, from the POST to bytes on a socket (DESIGN §1):
+        // The path of one notification, from the POST to bytes on a socket (docs/design.md §1):
         //  1. POST /v1/events: the Router authenticates, EventsEndpoints validates the body (EventTopic,
         //     Notification.CheckEventName) and finds the id in the EventCatalog (memory, no query).
         //  2. It hands the Notification to the INotificationPublisher, the bus: NOTIFY pulse_events
@@ -120,7 +120,7 @@ internal sealed partial class PulseServer : IAsyncDisposable
         // outlast the drain window plus the close handshakes (5 s of margin).
         builder.WebHost.UseShutdownTimeout(drainWindow + ShutdownMargin);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drainWindow + ShutdownMargin);
-        // A join storm (DESIGN §10: 19,000 in 10 s) arrives at ~1,900 connections/s; Kestrel's default
+        // A join storm (docs/design.md §10: 19,000 in 10 s) arrives at ~1,900 connections/s; Kestrel's default
         // accept backlog of 512 overflowed during a pause of a few hundred ms, and the kernel dropped
         // SYNs that clients retried only after the 1 s initial retransmission timeout (measured: p99
         // 1.3-1.7 s in half the storms, TcpExtListenOverflows +829). 4,096 (Linux's default somaxconn,

@@ -7,7 +7,7 @@ namespace Pulse.Hosting;
 
 /// <summary>
 /// Closes every open WebSocket with 1001 ("going away", RFC 6455 §7.4.1) in batches spread over the
-/// drain window (DESIGN §7), so the browsers of a node being deployed do not all reconnect to the
+/// drain window (docs/design.md §7), so the browsers of a node being deployed do not all reconnect to the
 /// other nodes in the same millisecond.
 /// </summary>
 /// <remarks>

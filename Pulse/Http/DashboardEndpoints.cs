@@ -25,7 +25,7 @@ internal sealed class DashboardEndpoints(EmbeddedAssets assets, EventStore event
             return;
         }
 
-        // An id that names no event gets the 404 page (DESIGN §6), not an empty live page.
+        // An id that names no event gets the 404 page (docs/design.md §6), not an empty live page.
         if (path.StartsWith("/events/", StringComparison.Ordinal) && Guid.TryParse(path.AsSpan(8), out var id)
             && await snapshots.GetAsync(id, context.RequestAborted) is { } snapshot)
         {

@@ -7,7 +7,7 @@ using Pulse.Storage;
 
 namespace Pulse.Http;
 
-/// <summary>The <c>/v1/events</c> routes of DESIGN §6.</summary>
+/// <summary>The <c>/v1/events</c> routes of docs/design.md §6.</summary>
 internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore events, EventCatalog catalog, INotificationPublisher publisher, long maxBodyBytes)
 {
     /// <summary><c>POST /v1/events</c>: validate, check the event exists (in memory: <see cref="EventCatalog"/>), hand over, 204.</summary>
@@ -47,7 +47,7 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
             return;
         }
 
-        // To every node, this one included (DESIGN §9); never fails: see NotificationBus.
+        // To every node, this one included (docs/design.md §9); never fails: see NotificationBus.
         await publisher.PublishAsync(new Notification(eventId, eventName));
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }

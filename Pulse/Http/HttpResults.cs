@@ -2,7 +2,7 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace Pulse.Http;
 
-/// <summary>Writes JSON responses; every one carries <c>application/json; charset=utf-8</c> (DESIGN §6).</summary>
+/// <summary>Writes JSON responses; every one carries <c>application/json; charset=utf-8</c> (docs/design.md §6).</summary>
 internal static class HttpResults
 {
     public const string JsonContentType = "application/json; charset=utf-8";

@@ -7,11 +7,11 @@ using Pulse.Diagnostics;
 namespace Pulse.Http;
 
 /// <summary>
-/// The whole route table of DESIGN §6 in one switch: a handful of fixed routes need no routing
+/// The whole route table of docs/design.md §6 in one switch: a handful of fixed routes need no routing
 /// framework, and a switch on path segments costs nothing per request.
 /// </summary>
 /// <remarks>
-/// Failures of a handler end here: a JSON error with a fixed sentence (DESIGN §6: no database or
+/// Failures of a handler end here: a JSON error with a fixed sentence (docs/design.md §6: no database or
 /// exception text in a response; Npgsql's messages name the database host, port and user, and most
 /// routes need no key), the exception in the log. The log is rate-limited per kind
 /// (<see cref="LogLimiter"/>): during an outage every request fails the same way, and a client
@@ -93,7 +93,7 @@ internal sealed class Router(EventsEndpoints events, HealthEndpoints health, Das
                 return;
             case WebSockets.HandshakeParser.WebSocketPath:
                 // Upgrades never get here: the transport takes every request head for /socket/websocket, on any
-                // request of a connection (DESIGN §7). Only a target Kestrel decodes to this path but the transport
+                // request of a connection (docs/design.md §7). Only a target Kestrel decodes to this path but the transport
                 // does not recognize (absolute-form, percent-encoded) lands here: say what the endpoint wants, as the
                 // transport's own refusal does, rather than let the dashboard answer 404.
                 await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, "/socket/websocket takes only WebSocket upgrades: GET /socket/websocket with Upgrade: websocket");

@@ -5,7 +5,7 @@ namespace Pulse.Phoenix;
 /// it, for joins and for the <c>topic</c> of <c>POST /v1/events</c>.
 /// </summary>
 /// <remarks>
-/// Case rule (DESIGN §5: ids are accepted in any case and written in lower case; topics use the
+/// Case rule (docs/design.md §5: ids are accepted in any case and written in lower case; topics use the
 /// lower-case form): the prefix and the id are read in any case, the id only in its 36-character
 /// "D" form and nothing around it (<see cref="Guid.TryParseExact(ReadOnlySpan{char}, ReadOnlySpan{char}, out Guid)"/>
 /// alone would accept spaces around the id); what Pulse writes is always <see cref="Format"/>'s lower-case form.

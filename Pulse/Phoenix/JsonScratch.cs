@@ -10,7 +10,7 @@ namespace Pulse.Phoenix;
 /// </summary>
 internal static class JsonScratch
 {
-    // A join reply carries a whole view model (~15 KB for a two-hour, three-sided battle, DESIGN §5);
+    // A join reply carries a whole view model (~15 KB for a two-hour, three-sided battle, docs/design.md §5);
     // 4 KiB covers the rest. A buffer grown past 1 MiB by an unusual message is dropped, not kept.
     private const int InitialCapacity = 4096;
     private const int MaxRetainedCapacity = 1 << 20;

@@ -93,7 +93,7 @@ internal sealed partial class PhoenixChannelSession
             return;
         }
 
-        // Unsubscribed before replying: no broadcast follows the phx_close (DESIGN §7).
+        // Unsubscribed before replying: no broadcast follows the phx_close (docs/design.md §7).
         joined.Dispose();
         SendOk(message.JoinRef, message.Ref, topic);
         SendClose(joined.JoinRef, topic);

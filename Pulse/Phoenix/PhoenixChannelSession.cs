@@ -9,7 +9,7 @@ using Pulse.WebSockets;
 namespace Pulse.Phoenix;
 
 /// <summary>
-/// One socket's Phoenix channels (DESIGN §7): heartbeat, join, leave, and the error replies.
+/// One socket's Phoenix channels (docs/design.md §7): heartbeat, join, leave, and the error replies.
 /// </summary>
 /// <remarks>
 /// Thread safety: the transport calls <see cref="OnTextMessageAsync"/> and <see cref="OnClosed"/> one at
@@ -23,7 +23,7 @@ namespace Pulse.Phoenix;
 /// <c>phx_error</c>; the client would then rejoin, which costs more than an error reply).</item>
 /// <item>Any event but <c>phx_join</c>/<c>phx_leave</c> on a topic not joined → <c>unmatched topic</c>;
 /// <c>phx_leave</c> of a topic not joined → ok, both as Phoenix.</item>
-/// <item>Replies about an <c>event:&lt;uuid&gt;</c> topic carry its lower-case form (DESIGN §5).</item>
+/// <item>Replies about an <c>event:&lt;uuid&gt;</c> topic carry its lower-case form (docs/design.md §5).</item>
 /// </list>
 /// </remarks>
 internal sealed partial class PhoenixChannelSession(
@@ -94,7 +94,7 @@ internal sealed partial class PhoenixChannelSession(
 
     private void HandleMalformed(in PhoenixMessage decoded)
     {
-        // The socket stays up; a message that carried a ref and a topic is answered (DESIGN §7).
+        // The socket stays up; a message that carried a ref and a topic is answered (docs/design.md §7).
         if (decoded.Ref is null || decoded.Topic is null)
         {
             PhoenixLog.MalformedIgnored(logger, transport.ConnectionId);

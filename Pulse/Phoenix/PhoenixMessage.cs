@@ -1,6 +1,6 @@
 namespace Pulse.Phoenix;
 
-/// <summary>The serializer a socket picked with its <c>vsn</c> query parameter (DESIGN §7).</summary>
+/// <summary>The serializer a socket picked with its <c>vsn</c> query parameter (docs/design.md §7).</summary>
 internal enum PhoenixVersion
 {
     /// <summary><c>vsn=1.0.x</c> or none: object messages <c>{topic, event, payload, ref, join_ref}</c>.</summary>

@@ -1,7 +1,7 @@
 namespace Pulse.Phoenix;
 
 /// <summary>
-/// The <c>vsn</c> query parameter (DESIGN §7): absent → V1, as Phoenix; <c>1.0.N</c> → V1;
+/// The <c>vsn</c> query parameter (docs/design.md §7): absent → V1, as Phoenix; <c>1.0.N</c> → V1;
 /// <c>2.0.N</c> → V2; anything else, the empty value included, is refused before the upgrade.
 /// </summary>
 /// <remarks>

@@ -11,7 +11,7 @@ namespace Pulse.Storage;
 internal sealed class Migrator(NpgsqlDataSource dataSource)
 {
     /// <summary>
-    /// Trigger mode (DESIGN §9, <c>004_notify_trigger_all_ops.sql</c>): one statement-level trigger per
+    /// Trigger mode (docs/design.md §9, <c>004_notify_trigger_all_ops.sql</c>): one statement-level trigger per
     /// operation on <c>uniq_entry_keywords</c>, since PostgreSQL accepts transition tables only on a
     /// trigger of one event. Name, then the clause between <c>CREATE TRIGGER name</c> and <c>EXECUTE</c>.
     /// </summary>

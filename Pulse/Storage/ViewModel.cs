@@ -1,7 +1,7 @@
 namespace Pulse.Storage;
 
 /// <summary>
-/// The numbers of one event (DESIGN §5) as computed, before a version is given. Per-minute counts
+/// The numbers of one event (docs/design.md §5) as computed, before a version is given. Per-minute counts
 /// are kept as one array per query starting at <see cref="FirstMinute"/>: the JSON's
 /// <c>time_series</c> dates are derived from the index, so nothing is stored twice.
 /// </summary>

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Pulse.Storage;
 
 /// <summary>
-/// Writes the view model JSON of DESIGN §5 by hand on <see cref="Utf8JsonWriter"/>: no indentation,
+/// Writes the view model JSON of docs/design.md §5 by hand on <see cref="Utf8JsonWriter"/>: no indentation,
 /// no nulls, dates derived from the minute index. Frame size is what fan-out pays for, so every
 /// byte counts (a two-hour, three-sided battle is about 15 KB).
 /// </summary>

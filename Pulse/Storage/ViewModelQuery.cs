@@ -5,7 +5,7 @@ namespace Pulse.Storage;
 
 /// <summary>
 /// Computes an event's <see cref="ViewModel"/> with ONE parameterized, prepared statement
-/// (DESIGN §5): one row per side, each carrying the event's columns, the total and the side's
+/// (docs/design.md §5): one row per side, each carrying the event's columns, the total and the side's
 /// per-minute array. Zero rows means the event does not exist; an event without keywords gives
 /// one row whose side is NULL.
 /// </summary>

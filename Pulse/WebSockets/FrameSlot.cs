@@ -4,7 +4,7 @@ namespace Pulse.WebSockets;
 
 /// <summary>A complete server frame (header and payload), encoded once and written to many sockets.</summary>
 /// <param name="bytes">The whole frame.</param>
-/// <param name="version">The view model's version it carries (DESIGN §5); 0 for a frame without one.</param>
+/// <param name="version">The view model's version it carries (docs/design.md §5); 0 for a frame without one.</param>
 internal sealed class SharedFrame(byte[] bytes, long version = 0)
 {
     public byte[] Bytes { get; } = bytes;

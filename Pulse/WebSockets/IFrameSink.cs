@@ -7,7 +7,7 @@ namespace Pulse.WebSockets;
 /// <remarks>
 /// <see cref="Offer"/> is called from any thread, possibly just after <see cref="IDisposable.Dispose"/>
 /// (a publish that copied the subscriber list before the unsubscribe); it must then do nothing.
-/// It must not block: one slow socket never delays the others (DESIGN §8).
+/// It must not block: one slow socket never delays the others (docs/design.md §8).
 /// </remarks>
 internal interface IFrameSink : IDisposable
 {

@@ -19,7 +19,7 @@ namespace Pulse.WebSockets;
 /// </summary>
 /// <remarks>
 /// Why not <c>IHttpUpgradeFeature</c>: an upgrade through it keeps Kestrel's request state alive for the
-/// socket's life (11.7 KiB a socket on a minimal server, 5.8 KiB on the connection layer, DESIGN §7).
+/// socket's life (11.7 KiB a socket on a minimal server, 5.8 KiB on the connection layer, docs/design.md §7).
 /// Here Kestrel's request loop ends as after a client's FIN, at a request boundary, and none of its request
 /// state stays reachable: its input reads as completed (<see cref="RequestBoundaryReader"/>), its output cannot be
 /// completed, and its heartbeat registration is detached (<see cref="HeartbeatGate"/>). Kestrel's loop

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using Pulse.Baseline;
+using Pulse.Testing.Database;
 
 // The baseline: the same contract subset as Pulse (Phoenix V2 join/heartbeat/broadcast,
 // POST /v1/events, GET /v1/events/{id}) written the way most ASP.NET Core code is written:
@@ -12,7 +13,7 @@ string databaseUrl = builder.Configuration["database-url"] ?? Environment.GetEnv
 string apiKey = builder.Configuration["api-key"] ?? Environment.GetEnvironmentVariable("BASELINE_API_KEY")
     ?? throw new InvalidOperationException("--api-key or BASELINE_API_KEY is required");
 
-builder.Services.AddSingleton(NpgsqlDataSource.Create(ConnectionStrings.FromUrl(databaseUrl)));
+builder.Services.AddSingleton(NpgsqlDataSource.Create(ConnectionStrings.ToKeywords(databaseUrl)));
 builder.Services.AddSingleton<ViewModels>();
 builder.Services.AddSingleton<Hub>();
 var app = builder.Build();

@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace Pulse.Baseline;
 
-/// <summary>Computes an event's view model (DESIGN §5) with plain queries, every time it is asked.</summary>
+/// <summary>Computes an event's view model (docs/design.md §5) with plain queries, every time it is asked.</summary>
 internal sealed class ViewModels(NpgsqlDataSource dataSource)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -1,4 +1,4 @@
--- The tables of DESIGN §4. IF NOT EXISTS: on a database the background jobs already fill, the
+-- The tables of docs/design.md §4. IF NOT EXISTS: on a database the background jobs already fill, the
 -- tables exist and are left as they are; only what is missing is created.
 CREATE TABLE IF NOT EXISTS events (
     id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -1,4 +1,4 @@
--- Trigger mode (DESIGN §9): one NOTIFY per event a statement touched, not per row. The trigger
+-- Trigger mode (docs/design.md §9): one NOTIFY per event a statement touched, not per row. The trigger
 -- itself is created or dropped by `pulse migrate` according to Notifications:DatabaseTrigger;
 -- this function is harmless when no trigger uses it. Payload: "<event id> update".
 CREATE OR REPLACE FUNCTION pulse_notify_events() RETURNS trigger

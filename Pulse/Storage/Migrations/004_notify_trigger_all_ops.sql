@@ -1,4 +1,4 @@
--- Trigger mode on every change of the links (DESIGN §9), superseding the INSERT-only trigger of 002:
+-- Trigger mode on every change of the links (docs/design.md §9), superseding the INSERT-only trigger of 002:
 -- `pulse migrate` installs four statement-level triggers on uniq_entry_keywords that run this
 -- function (one per operation: PostgreSQL allows transition tables only on a trigger of a single
 -- event), or removes them, according to Notifications:DatabaseTrigger.

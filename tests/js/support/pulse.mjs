@@ -57,7 +57,7 @@ export async function connectDatabase(env) {
   return client;
 }
 
-/** The numbers of DESIGN §5 straight from SQL: per query and total, distinct entries in the window. */
+/** The numbers of docs/design.md §5 straight from SQL: per query and total, distinct entries in the window. */
 export async function sqlCounts(db, eventId) {
   const perQuery = await db.query(
     `SELECT k.query, COUNT(DISTINCT uek.uniq_entry_id)::int AS count

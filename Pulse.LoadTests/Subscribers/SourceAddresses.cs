@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Pulse.LoadTests.Client;
+namespace Pulse.LoadTests.Subscribers;
 
 /// <summary>
 /// Spreads client sockets over 127.0.0.1–127.0.0.N. One source address gives one

@@ -20,11 +20,11 @@ namespace Pulse.Tests.WebSockets;
 /// A minimal Kestrel on 127.0.0.1:0 with the transport in front of a few plain HTTP endpoints: <c>GET</c> (and <c>HEAD</c>) <c>/hello</c>
 /// ("hi"), <c>GET /n/{n}</c> (n, to tell pipelined answers apart) and <c>POST /echo</c> (the body back).
 /// </summary>
-internal sealed class TestServer : IAsyncDisposable
+internal sealed class EchoServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TestServer(WebApplication app, int port)
+    private EchoServer(WebApplication app, int port)
     {
         _app = app;
         Port = port;
@@ -37,7 +37,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     public Uri WebSocketUri => new($"ws://127.0.0.1:{Port}/socket/websocket?vsn=2.0.0");
 
-    public static async Task<TestServer> StartAsync(WebSocketTransportOptions? options = null, TimeProvider? time = null, Action<KestrelServerLimits>? limits = null)
+    public static async Task<EchoServer> StartAsync(WebSocketTransportOptions? options = null, TimeProvider? time = null, Action<KestrelServerLimits>? limits = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -65,7 +65,7 @@ internal sealed class TestServer : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestServer(app, new Uri(address).Port) { RequestStates = requestStates };
+        return new EchoServer(app, new Uri(address).Port) { RequestStates = requestStates };
     }
 
     public async ValueTask DisposeAsync()

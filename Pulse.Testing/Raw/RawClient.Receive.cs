@@ -1,21 +1,38 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
+using Pulse.Testing.Frames;
+using Pulse.Testing.Phoenix;
 
-namespace Pulse.LoadTests.Client;
+namespace Pulse.Testing.Raw;
 
-internal sealed partial class PhoenixSocket
+/// <summary>Receives each complete V2 text message; the message is only valid during the call.</summary>
+internal delegate void RawMessageHandler(RawClient socket, PhoenixV2Fields message, long receivedAt);
+
+internal sealed partial class RawClient
 {
-    /// <summary>Pooled read size; a two-hour, three-sided view model is about 15 KiB (DESIGN §5).</summary>
+    /// <summary>Pooled read size; a two-hour, three-sided view model is about 15 KiB (docs/design.md §5).</summary>
     private const int ReadBufferBytes = 64 * 1024;
 
     /// <summary>Bounds what a broken server can make us buffer for one frame.</summary>
     private const int MaxFrameBytes = 16 * 1024 * 1024;
 
-    /// <summary>Why the socket stopped receiving; null while it runs or after a clean close.</summary>
+    /// <summary>Why the receive loop stopped; null while it runs or after a clean close.</summary>
     public string? Failure { get; private set; }
 
-    private async Task ReceiveLoopAsync(byte[] leftover)
+    /// <summary>
+    /// Hands the socket to the receive loop (after <see cref="UpgradeAsync"/>): every V2 text message goes
+    /// to <paramref name="handler"/>, pings are answered, a Close is answered and ends the socket. Explicit
+    /// reads must not be used afterwards.
+    /// </summary>
+    public void StartReceiving(RawMessageHandler handler)
+    {
+        byte[] leftover = Buffered.ToArray();
+        ReturnReadBuffer();
+        _ = ReceiveLoopAsync(leftover, handler);
+    }
+
+    private async Task ReceiveLoopAsync(byte[] leftover, RawMessageHandler handler)
     {
         byte[]? buffer = null;
         int filled = 0;
@@ -25,8 +42,7 @@ internal sealed partial class PhoenixSocket
             {
                 buffer = ArrayPool<byte>.Shared.Rent(Math.Max(ReadBufferBytes, leftover.Length));
                 leftover.CopyTo(buffer, 0);
-                filled = leftover.Length;
-                filled = await ProcessAsync(buffer, filled);
+                filled = await ProcessAsync(buffer, leftover.Length, handler);
             }
 
             while (!IsClosed)
@@ -47,10 +63,10 @@ internal sealed partial class PhoenixSocket
                 int read = await _socket.ReceiveAsync(buffer!.AsMemory(filled), SocketFlags.None);
                 if (read == 0)
                 {
-                    break; // peer closed the TCP connection
+                    break; // the server closed the TCP connection
                 }
 
-                filled = await ProcessAsync(buffer!, filled + read);
+                filled = await ProcessAsync(buffer!, filled + read, handler);
                 if (filled == buffer!.Length)
                 {
                     buffer = Grow(buffer, filled);
@@ -76,11 +92,11 @@ internal sealed partial class PhoenixSocket
     }
 
     /// <summary>Handles every complete frame in <paramref name="buffer"/>; returns the bytes kept (moved to the front).</summary>
-    private async ValueTask<int> ProcessAsync(byte[] buffer, int filled)
+    private async ValueTask<int> ProcessAsync(byte[] buffer, int filled, RawMessageHandler handler)
     {
         long receivedAt = Stopwatch.GetTimestamp();
         int offset = 0;
-        while (WebSocketFrames.TryReadHeader(buffer.AsSpan(offset, filled - offset), out byte opcode, out int headerLength, out long payloadLength))
+        while (ServerFrames.TryReadHeader(buffer.AsSpan(offset, filled - offset), out byte b0, out int headerLength, out long payloadLength))
         {
             if (payloadLength > MaxFrameBytes)
             {
@@ -95,20 +111,21 @@ internal sealed partial class PhoenixSocket
 
             var payload = new ReadOnlyMemory<byte>(buffer, offset + headerLength, (int)payloadLength);
             offset += frameLength;
-            switch (opcode)
+            // Phoenix servers never fragment: a continuation is handled as its own message.
+            switch (b0 & 0x0F)
             {
-                case WebSocketFrames.OpcodeText or WebSocketFrames.OpcodeContinuation:
-                    if (PhoenixMessage.TryParse(payload.Span, out PhoenixMessage message))
+                case FrameOpcode.Text or FrameOpcode.Continuation:
+                    if (PhoenixV2Codec.TryDecode(payload.Span, out PhoenixV2Fields message))
                     {
-                        _handler(this, message, receivedAt);
+                        handler(this, message, receivedAt);
                     }
 
                     break;
-                case WebSocketFrames.OpcodePing:
-                    await SendControlAsync(WebSocketFrames.OpcodePong, payload);
+                case FrameOpcode.Ping:
+                    await SendControlAsync(FrameOpcode.Pong, payload);
                     break;
-                case WebSocketFrames.OpcodeClose:
-                    await SendControlAsync(WebSocketFrames.OpcodeClose, payload.Length >= 2 ? payload[..2] : ReadOnlyMemory<byte>.Empty);
+                case FrameOpcode.Close:
+                    await SendControlAsync(FrameOpcode.Close, payload.Length >= 2 ? payload[..2] : ReadOnlyMemory<byte>.Empty);
                     Dispose();
                     return 0;
                 default:
@@ -123,15 +140,6 @@ internal sealed partial class PhoenixSocket
         }
 
         return kept;
-    }
-
-    private async ValueTask SendControlAsync(byte opcode, ReadOnlyMemory<byte> payload)
-    {
-        // §5.5: control payloads are at most 125 bytes, so this frame is at most 131.
-        byte[] frame = new byte[WebSocketFrames.MaxClientHeaderLength + payload.Length];
-        int length = WebSocketFrames.WriteMasked(frame, opcode, payload.Span);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await SendRawAsync(frame.AsMemory(0, length), timeout.Token);
     }
 
     private static byte[] Grow(byte[] buffer, int filled)

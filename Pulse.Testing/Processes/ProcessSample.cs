@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Pulse.LoadTests.Runner;
+namespace Pulse.Testing.Processes;
 
 /// <summary>One reading of a process: resident memory and CPU time consumed so far.</summary>
 internal readonly record struct ProcessSample(long RssBytes, TimeSpan Cpu)
