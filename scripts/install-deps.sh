@@ -28,7 +28,8 @@ fi
 if [[ " ${need[*]} " == *" nginx-light "* ]]; then
   nginx -s quit 2>/dev/null || true
 fi
-# The prometheus package is installed for promtool only; where a service manager runs, keep its server off.
-if [[ " ${need[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
-  systemctl stop prometheus 2>/dev/null || true
+# The prometheus package is installed for promtool only: if its package scripts started the server, stop it.
+if [[ " ${need[*]} " == *" prometheus "* ]]; then
+  systemctl stop prometheus 2>/dev/null || service prometheus stop 2>/dev/null || true
+  pkill -x prometheus 2>/dev/null || true
 fi
