@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Pulse.Broadcasting;
 using Pulse.Cluster;
+using Pulse.Diagnostics;
 
 namespace Pulse.Tests.Cluster;
 

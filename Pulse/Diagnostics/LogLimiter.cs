@@ -1,4 +1,4 @@
-namespace Pulse.Broadcasting;
+namespace Pulse.Diagnostics;
 
 /// <summary>
 /// Rate-limits one kind of repeated error line: the first failure is logged at once, later ones at
