@@ -72,7 +72,8 @@ internal sealed class InMemorySocket : IAsyncDisposable
                 frames.Add(frame);
             }
 
-            _fromServer.Reader.AdvanceTo(buffer.Start, buffer.End);
+            // All examined only when more is needed: frames already here past the count stay readable at once.
+            _fromServer.Reader.AdvanceTo(buffer.Start, frames.Count < count ? buffer.End : buffer.Start);
             if (result.IsCompleted)
             {
                 break;
