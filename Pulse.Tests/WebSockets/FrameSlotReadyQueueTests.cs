@@ -85,6 +85,38 @@ namespace Pulse.Tests.WebSockets;
     }
 
     [Fact]
+    public async Task ReadySlots_OffersThatQueueAndOffersThatReplace_AllocateNothing()
+    {
+        // The hub offers on its own thread to every subscriber (up to 19,000 sockets): neither the offer
+        // that queues a slot nor one that replaces a queued frame may allocate. Measured on this thread,
+        // with the writer waiting on its flush (its own work runs on the thread pool).
+        const int Slots = 10;
+        await using var socket = InMemorySocket.Start(new WebSocketTransportOptions(), outputPauseBytes: 1, c => new CountingEcho(c));
+        var slots = await OpenSlotsAsync(socket, Slots);
+        var frames = Enumerable.Range(0, 100).Select(v => Frame($"v{v}", v + 1)).ToArray();
+
+        // Warm: every slot queued once, so the ready queue has grown to hold them all.
+        await BlockWriterAsync(socket);
+        Array.ForEach(slots, slot => slot.Offer(frames[0]));
+        Assert.Equal(Slots + 1, (await socket.ReadFramesAsync(Slots + 1)).Count);
+        await BlockWriterAsync(socket);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var frame in frames)
+        {
+            foreach (var slot in slots)
+            {
+                slot.Offer(frame);
+            }
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        var written = await socket.ReadFramesAsync(Slots + 1);
+        Assert.Equal(["block", .. Enumerable.Repeat("v99", Slots)], Texts(written));
+    }
+
+    [Fact]
     public async Task ReadySlot_DisposedWhileQueued_WritesNothing()
     {
         await using var socket = InMemorySocket.Start(new WebSocketTransportOptions(), outputPauseBytes: 1, c => new CountingEcho(c));
@@ -168,8 +200,12 @@ namespace Pulse.Tests.WebSockets;
     /// <summary>Leaves one reply unread: the writer's flush stays pending until the test reads again.</summary>
     private static async Task BlockWriterAsync(InMemorySocket socket)
     {
+        // "Blocked" only with bytes unread in the pipe: a flush of frames the test has just read may still
+        // be flagged pending for a moment.
         socket.Connection.SendText("block"u8);
-        Assert.True(await Pipeline.PipelineKit.EventuallyAsync(() => socket.Connection.OutputBlocked, TimeSpan.FromSeconds(5)), "the flush never went pending");
+        Assert.True(
+            await Pipeline.PipelineKit.EventuallyAsync(() => socket.UnreadOutputBytes() > 0 && socket.Connection.OutputBlocked, TimeSpan.FromSeconds(5)),
+            "the flush never went pending");
     }
 
     private static SharedFrame Frame(string text, long version) => FrameWriter.EncodeShared(Encoding.UTF8.GetBytes(text), version);
