@@ -26,12 +26,15 @@ internal sealed class InMemorySocket : IAsyncDisposable
     {
         _fromServer = new Pipe(new PipeOptions(pauseWriterThreshold: outputPauseBytes, resumeWriterThreshold: outputPauseBytes, useSynchronizationContext: false));
         var context = new DefaultConnectionContext("mem", new DuplexPipe(_toServer.Reader, _fromServer.Writer), new DuplexPipe(_fromServer.Reader, _toServer.Writer));
-        Connection = new WebSocketConnection(context, options, _heartbeat, NullLogger.Instance, TimeProvider.System, new PulseMetrics());
+        Connection = new WebSocketConnection(context, options, _heartbeat, NullLogger.Instance, TimeProvider.System, Metrics);
         var h = handler(Connection);
         _run = Task.Run(() => Connection.RunAsync(h));
     }
 
     public WebSocketConnection Connection { get; }
+
+    /// <summary>The connection's own instruments (a meter of its own, so parallel tests do not share counts).</summary>
+    public PulseMetrics Metrics { get; } = new();
 
     public static InMemorySocket Start(WebSocketTransportOptions options, int outputPauseBytes, Func<WebSocketConnection, IWebSocketHandler> handler) =>
         new(options, outputPauseBytes, handler);
@@ -69,7 +72,8 @@ internal sealed class InMemorySocket : IAsyncDisposable
                 frames.Add(frame);
             }
 
-            _fromServer.Reader.AdvanceTo(buffer.Start, buffer.End);
+            // All examined only when more is needed: frames already here past the count stay readable at once.
+            _fromServer.Reader.AdvanceTo(buffer.Start, frames.Count < count ? buffer.End : buffer.Start);
             if (result.IsCompleted)
             {
                 break;
@@ -85,6 +89,7 @@ internal sealed class InMemorySocket : IAsyncDisposable
         await _fromServer.Reader.CompleteAsync();
         await _run.WaitAsync(TimeSpan.FromSeconds(10));
         _heartbeat.Dispose();
+        Metrics.Dispose();
     }
 
     private static bool TryParse(ref ReadOnlySequence<byte> buffer, out (byte B0, byte[] Payload) frame)

@@ -100,8 +100,8 @@ internal sealed partial class PulseServer : IAsyncDisposable
         //     when they changed, caches a new version and calls IBroadcaster.Broadcast.
         //  6. The Phoenix Hub encodes the broadcast once per serializer in use and frames it once
         //     (SharedFrame), then offers it to the slot of every ChannelSubscription of the topic.
-        //  7. The slot (FrameSlot, latest-only) schedules its WebSocketConnection's writer, which copies the
-        //     frame into Kestrel's output pipe and flushes: the bytes are on the socket.
+        //  7. The slot (FrameSlot, latest-only) joins its WebSocketConnection's ready queue and schedules its
+        //     writer, which copies the frame into Kestrel's output pipe and flushes: the bytes are on the socket.
         var hub = new Hub(loggers.CreateLogger<Hub>(), metrics);
         var snapshots = new SnapshotService(dataSource, events, timeProvider, options.Broadcast.MaxConcurrentComputations, broadcaster: hub, metrics);
         var ticker = new Ticker(options.Broadcast, timeProvider, computation: snapshots, loggers.CreateLogger<Ticker>(), metrics);

@@ -2,7 +2,7 @@ using Pulse.Diagnostics;
 
 namespace Pulse.WebSockets;
 
-/// <summary>What is queued for the peer: replies in order, broadcast slots, the Close frame; and the limits on it.</summary>
+/// <summary>What is queued for the peer: replies in order, ready broadcast slots, the Close frame; and the limits on it.</summary>
 /// <remarks>
 /// Backpressure (issue 10): the limit is on what a peer leaves unread, not on what one read batch
 /// produces. The read loop parses no further frame while <see cref="_pauseBytes"/> of replies wait for the
@@ -29,8 +29,8 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     /// </summary>
     internal const int ReplyPauseBytes = 64 * 1024;
 
-    // Guards the reply queue, the slot list, the frame being written and the close state; held only for
-    // queue operations and copies into the pipe.
+    // Guards the reply queue, the ready queue, the frame being written and the close state; held only for
+    // queue operations and copies into the pipe, never across a flush.
     private readonly Lock _sync = new();
 
     // Replies and pongs in order, as whole frames; never dropped (past the limit, later ones are not
@@ -38,9 +38,12 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
     private ReplyBuffer? _replies;
     private int _queuedBytes;
 
-    // The slots of joined topics; the writer takes the newest frame of each, round-robin from _nextSlot.
-    private List<FrameSlot>? _slots;
-    private int _nextSlot;
+    // Slots with a frame to write, each at most once (its _queued flag), in the order they became ready:
+    // the writer takes the newest frame of each in turn, so the socket's topics share it round-robin. The
+    // connection keeps no list of its slots: a joined topic is one ChannelSubscription and its slot. A
+    // Queue under _sync rather than a concurrent queue: the writer holds _sync for each chunk anyway, an
+    // offer enqueues only when its slot becomes ready, and a Queue costs a few words per socket.
+    private Queue<FrameSlot>? _ready;
 
     // The Close frame once queued; after it nothing else is written (§5.5.1).
     private byte[]? _closeFrame;
@@ -83,15 +86,15 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
         QueueFrame(Opcode.Text, utf8Payload, slot, snapshotVersion);
 
     /// <summary>A closed latest-only slot for shared, pre-encoded frames; one per joined topic (see <see cref="FrameSlot"/>).</summary>
+    /// <remarks>Registers nothing. It creates the ready queue on the first join, so that offers never allocate.</remarks>
     public FrameSlot CreateSlot()
     {
-        var slot = new FrameSlot(this, _metrics);
         lock (_sync)
         {
-            (_slots ??= []).Add(slot);
+            _ready ??= new Queue<FrameSlot>();
         }
 
-        return slot;
+        return new FrameSlot(this, _metrics);
     }
 
     /// <summary>Starts the close handshake with <paramref name="code"/> (RFC 6455 §7.4); the peer has <c>CloseTimeoutSeconds</c> to answer.</summary>
@@ -101,11 +104,23 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
         ScheduleWrite();
     }
 
-    internal void RemoveSlot(FrameSlot slot)
+    /// <summary>Queues <paramref name="slot"/>, just made ready by an offer (its flag went 0 → 1), and starts the writer.</summary>
+    internal void EnqueueReady(FrameSlot slot)
     {
         lock (_sync)
         {
-            _slots?.Remove(slot);
+            EnqueueReadyLocked(slot);
+        }
+
+        ScheduleWrite();
+    }
+
+    /// <summary>Under <c>_sync</c>. Once the Close frame is queued no slot frame is written, so none is queued.</summary>
+    private void EnqueueReadyLocked(FrameSlot slot)
+    {
+        if (!_closeQueued && !_stopped && !_outputDone)
+        {
+            (_ready ??= new Queue<FrameSlot>()).Enqueue(slot);
         }
     }
 
@@ -128,7 +143,12 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
             {
                 (_replies ??= new ReplyBuffer()).AppendFrame(opcode, payload);
                 _queuedBytes += length;
-                open?.Open(version);
+                if (open is not null && open.Open(version))
+                {
+                    // Offered while closed: behind the reply just queued, since the writer takes slot
+                    // frames only once no reply waits. The ScheduleWrite below starts the writer.
+                    EnqueueReadyLocked(open);
+                }
             }
         }
 
@@ -202,7 +222,7 @@ internal sealed partial class WebSocketConnection : IThreadPoolWorkItem
         {
             _stopped = true;
             _closeFrame = null;
-            _slots?.Clear();
+            _ready?.Clear();
             _replies?.Clear();
             _queuedBytes = 0;
             _current = default;

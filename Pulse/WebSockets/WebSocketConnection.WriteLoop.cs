@@ -131,7 +131,7 @@ internal sealed partial class WebSocketConnection
 
     /// <summary>
     /// Copies up to <see cref="WriteChunkBytes"/> into the pipe: the frame in progress, then replies, then
-    /// each slot's newest frame (only with no reply left), then the Close frame. Under <c>_sync</c>.
+    /// the newest frame of each ready slot (only with no reply left), then the Close frame. Under <c>_sync</c>.
     /// </summary>
     private int WritePending(PipeWriter output, out bool closeWritten)
     {
@@ -174,15 +174,15 @@ internal sealed partial class WebSocketConnection
     /// <summary>Makes the next slot frame, or the Close frame, current; false when there is none. Under <c>_sync</c>.</summary>
     private bool TakeNext()
     {
-        // A slot frame only once no reply waits: a join reply queued before its slot opened goes first.
-        if (_slots is { Count: > 0 } slots && !_closeQueued)
+        // A slot frame only once no reply waits (WritePending asks only then): a join reply queued before
+        // its slot opened goes first. A dequeued slot may yield nothing: disposed, its frame taken by an
+        // earlier pass, or not newer than its join reply.
+        if (_ready is { } ready && !_closeQueued)
         {
-            for (int i = 0; i < slots.Count; i++)
+            while (ready.TryDequeue(out var slot))
             {
-                int index = (_nextSlot + i) % slots.Count;
-                if (slots[index].Take() is { } shared)
+                if (slot.Take() is { } shared)
                 {
-                    _nextSlot = index + 1;
                     _current = new OutgoingFrame(shared.Bytes, isClose: false);
                     return true;
                 }
@@ -204,7 +204,7 @@ internal sealed partial class WebSocketConnection
         lock (_sync)
         {
             return !_stopped && !_outputDone
-                && (_current.Frame is not null || _queuedBytes > 0 || _closeFrame is not null || (_slots?.Exists(s => s.HasPending) ?? false));
+                && (_current.Frame is not null || _queuedBytes > 0 || _closeFrame is not null || (!_closeQueued && _ready is { Count: > 0 }));
         }
     }
 

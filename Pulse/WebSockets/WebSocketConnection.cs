@@ -10,8 +10,9 @@ namespace Pulse.WebSockets;
 /// <remarks>
 /// Concurrency model: <see cref="RunAsync"/> is the only reader and calls the handler one message at a time.
 /// <see cref="SendText"/>, <see cref="Close"/> and <see cref="FrameSlot.Offer"/> may be called from any
-/// thread; they queue under <c>_sync</c> and schedule the writer, which runs on the thread pool only while
-/// there is something to write (one writer at a time, guarded by <c>_writeScheduled</c>).
+/// thread; they queue under <c>_sync</c> (an offer only when it makes its slot ready: the ready queue, see
+/// <see cref="FrameSlot"/>) and schedule the writer, which runs on the thread pool only while there is
+/// something to write (one writer at a time, guarded by <c>_writeScheduled</c>).
 /// Lifecycle: handshake → <see cref="RunAsync"/> → Close frames exchanged (or abort) → handler's
 /// <see cref="IWebSocketHandler.OnClosed"/> exactly once → the middleware returns and Kestrel closes the socket.
 /// Backpressure: the read loop parses no further frame while its replies wait for a peer that does not read
