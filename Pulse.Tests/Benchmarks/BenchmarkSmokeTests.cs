@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pulse.Benchmarks;
 
 namespace Pulse.Tests.Benchmarks;

@@ -1,5 +1,3 @@
-using Pulse.Broadcasting;
-
 namespace Pulse.Tests.Broadcasting;
 
 /// <summary>A broadcaster double: keeps the version of every snapshot broadcast; nobody watches.</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Pulse.Broadcasting;
 
 namespace Pulse.Tests.Broadcasting;
 

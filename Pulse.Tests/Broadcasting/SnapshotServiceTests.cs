@@ -1,8 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Pulse.Broadcasting;
-using Pulse.Diagnostics;
-using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Broadcasting;

@@ -1,5 +1,3 @@
-using Pulse.Broadcasting;
-
 namespace Pulse.Tests.Broadcasting;
 
 [Trait("Category", "unit")] public sealed class TickerEventStateTests

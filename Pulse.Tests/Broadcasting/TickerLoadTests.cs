@@ -1,9 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
-using Pulse.Broadcasting;
-using Pulse.Configuration;
-using Pulse.Diagnostics;
-
 namespace Pulse.Tests.Broadcasting;
 
 /// <summary>The ticker under a flood, at its concurrency bound, and driven by its own timer loop.</summary>

@@ -1,9 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
-using Pulse.Broadcasting;
-using Pulse.Configuration;
-using Pulse.Diagnostics;
-
 namespace Pulse.Tests.Broadcasting;
 
 /// <summary>Real threads against the lock-free state: bounded counts, no timing asserted.</summary>

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
-using Pulse.Broadcasting;
-using Pulse.Configuration;
-using Pulse.Diagnostics;
 using Pulse.Http;
 using Pulse.Tests.Infrastructure;
 

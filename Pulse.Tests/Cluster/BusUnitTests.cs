@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Time.Testing;
-using Pulse.Broadcasting;
 using Pulse.Cluster;
-using Pulse.Diagnostics;
 
 namespace Pulse.Tests.Cluster;
 

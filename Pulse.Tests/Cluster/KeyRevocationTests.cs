@@ -3,8 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using Npgsql;
-using Pulse.Configuration;
-using Pulse.Storage;
 using Pulse.Tests.EndToEnd;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using Npgsql;
-using Pulse.Configuration;
-using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Npgsql;
-using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.Storage;
 

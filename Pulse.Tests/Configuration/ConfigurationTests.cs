@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using Pulse.Configuration;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Configuration;

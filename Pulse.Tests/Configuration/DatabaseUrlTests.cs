@@ -1,5 +1,4 @@
 using Npgsql;
-using Pulse.Configuration;
 
 namespace Pulse.Tests.Configuration;
 

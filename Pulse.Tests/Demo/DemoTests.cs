@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Pulse.Tests.Demo;

@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using Pulse.Diagnostics;
 
 namespace Pulse.Tests.Diagnostics;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using Pulse.Tests.Http;
 using Pulse.Tests.Infrastructure;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.WebSockets;
 using Xunit.Abstractions;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Npgsql;
-using Pulse.Configuration;
 using Pulse.Tests.Cluster;
 using Pulse.Tests.Infrastructure;
 

@@ -1,5 +1,4 @@
 using Npgsql;
-using Pulse.Configuration;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.EndToEnd;

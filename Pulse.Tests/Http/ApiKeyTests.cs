@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
-using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 using static Pulse.Tests.Http.Api;
 

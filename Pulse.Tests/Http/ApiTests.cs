@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using Pulse.Tests.Infrastructure;
 using static Pulse.Tests.Http.Api;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Pulse.Tests.Infrastructure;
 using static Pulse.Tests.Http.Api;
 

@@ -2,12 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 using Npgsql;
-using Pulse.Configuration;
 using Pulse.Hosting;
 using Pulse.Http;
-using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.Storage;
 

@@ -1,6 +1,4 @@
 using Npgsql;
-using Pulse.Configuration;
-using Pulse.Storage;
 
 namespace Pulse.Tests.Infrastructure;
 

@@ -1,5 +1,3 @@
-using Pulse.Diagnostics;
-
 namespace Pulse.Tests.Infrastructure;
 
 /// <summary>

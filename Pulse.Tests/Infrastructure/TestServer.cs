@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
-using Pulse.Configuration;
 using Pulse.Hosting;
 using Pulse.Http;
 

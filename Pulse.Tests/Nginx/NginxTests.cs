@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using Pulse.Tests.Cluster;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;

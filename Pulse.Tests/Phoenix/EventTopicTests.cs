@@ -1,5 +1,3 @@
-using Pulse.Phoenix;
-
 namespace Pulse.Tests.Phoenix;
 
 [Trait("Category", "unit")] public sealed class EventTopicTests

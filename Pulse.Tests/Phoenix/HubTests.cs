@@ -1,10 +1,4 @@
-using System.Text;
-using System.Text.Json;
-using Pulse.Broadcasting;
-using Pulse.Diagnostics;
 using Pulse.Tests.Infrastructure;
-using Pulse.Phoenix;
-using Pulse.WebSockets;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;

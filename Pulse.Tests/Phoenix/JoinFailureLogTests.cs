@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Pulse.Configuration;
 using Pulse.Hosting;
 using Pulse.Http;
 using Pulse.Tests.Infrastructure;

@@ -1,13 +1,5 @@
-using System.Text;
-using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
-using Pulse.Broadcasting;
-using Pulse.Configuration;
-using Pulse.Diagnostics;
-using Pulse.Phoenix;
 using Pulse.Tests.Pipeline;
 using Pulse.Tests.WebSockets;
-using Pulse.WebSockets;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Pulse.Configuration;
-using Pulse.Diagnostics;
-using Pulse.Phoenix;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;

@@ -1,13 +1,5 @@
-using System.Text;
-using System.Text.Json;
-using Microsoft.Extensions.Logging.Abstractions;
-using Pulse.Broadcasting;
-using Pulse.Configuration;
-using Pulse.Diagnostics;
 using Pulse.Http;
 using Pulse.Tests.Infrastructure;
-using Pulse.Phoenix;
-using Pulse.WebSockets;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;

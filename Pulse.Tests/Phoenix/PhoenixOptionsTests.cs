@@ -1,5 +1,3 @@
-using Pulse.Configuration;
-
 namespace Pulse.Tests.Phoenix;
 
 [Trait("Category", "unit")] public class PhoenixOptionsTests

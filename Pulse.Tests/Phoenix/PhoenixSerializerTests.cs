@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using Pulse.Phoenix;
 using static Pulse.Tests.Phoenix.PhoenixTestKit;
 
 namespace Pulse.Tests.Phoenix;

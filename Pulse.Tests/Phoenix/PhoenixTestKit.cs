@@ -1,10 +1,4 @@
 using System.Buffers;
-using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
-using Pulse.Broadcasting;
-using Pulse.Diagnostics;
-using Pulse.Phoenix;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.Phoenix;
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.WebSockets;
 using TestServer = Pulse.Tests.Infrastructure.TestServer;

@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.WebSockets;
 using TestServer = Pulse.Tests.Infrastructure.TestServer;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Phoenix;

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Pulse.Diagnostics;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Time.Testing;
-using Pulse.Diagnostics;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Pipeline;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Pulse.Diagnostics;
 using Pulse.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Npgsql;
-using Pulse.Storage;
 
 namespace Pulse.Tests.Storage;
 

@@ -1,4 +1,3 @@
-using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Storage;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
-using Pulse.Storage;
 using Pulse.Tests.Broadcasting;
 
 namespace Pulse.Tests.Storage;

@@ -1,6 +1,4 @@
 using Npgsql;
-using Pulse.Configuration;
-using Pulse.Storage;
 using Pulse.Tests.Infrastructure;
 
 namespace Pulse.Tests.Storage;

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace Pulse.Tests.Testing;
 
 /// <summary>The shared Phoenix V1/V2 codec (Pulse.Testing): escaping on the way out, the fields on the way in.</summary>

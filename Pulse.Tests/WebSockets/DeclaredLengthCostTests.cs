@@ -1,4 +1,3 @@
-using System.Text;
 using Pulse.Tests.EndToEnd;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.Pipeline;

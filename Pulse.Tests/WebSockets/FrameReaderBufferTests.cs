@@ -1,5 +1,4 @@
 using System.Buffers;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 

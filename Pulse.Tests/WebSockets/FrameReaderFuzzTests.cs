@@ -1,6 +1,5 @@
 using System.Buffers;
 using CsCheck;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 

@@ -1,8 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text;
-using Pulse.Configuration;
-using Pulse.Diagnostics;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Text;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.Pipeline;
 

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Text;
-using Pulse.Configuration;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 

@@ -1,9 +1,6 @@
-using System.Text;
-using System.Text.Json;
 using Pulse.Tests.EndToEnd;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.Pipeline;
-using Pulse.WebSockets;
 using Xunit.Abstractions;
 
 namespace Pulse.Tests.WebSockets;

@@ -1,8 +1,5 @@
 using System.Buffers.Binary;
-using System.Text;
-using Pulse.Configuration;
 using Pulse.Tests.Pipeline;
-using Pulse.WebSockets;
 using Xunit.Abstractions;
 
 namespace Pulse.Tests.WebSockets;

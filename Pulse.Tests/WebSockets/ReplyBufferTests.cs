@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 

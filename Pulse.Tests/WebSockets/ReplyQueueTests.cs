@@ -2,10 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging.Abstractions;
-using Pulse.Configuration;
-using Pulse.Diagnostics;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 

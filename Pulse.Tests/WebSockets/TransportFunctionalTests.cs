@@ -1,9 +1,5 @@
 using System.Net.Http;
 using System.Net.WebSockets;
-using System.Text;
-using Microsoft.Extensions.Time.Testing;
-using Pulse.Configuration;
-using Pulse.WebSockets;
 
 namespace Pulse.Tests.WebSockets;
 

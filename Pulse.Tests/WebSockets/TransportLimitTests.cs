@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Text;
 using Pulse.Tests.Infrastructure;
 using Pulse.Tests.Phoenix;
 using Pulse.Tests.Pipeline;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Pulse.Diagnostics;
 
 namespace Pulse.Broadcasting;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using Pulse.Broadcasting;
 using Pulse.Configuration;

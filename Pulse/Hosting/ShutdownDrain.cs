@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Pulse.Cluster;
 using Pulse.Diagnostics;
 using Pulse.WebSockets;

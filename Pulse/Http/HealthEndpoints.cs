@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
 using Pulse.Cluster;
 using Pulse.Diagnostics;

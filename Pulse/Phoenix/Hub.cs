@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
 using Pulse.Diagnostics;
 using Pulse.WebSockets;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Pulse.Broadcasting;
 using Pulse.Configuration;
 using Pulse.Diagnostics;

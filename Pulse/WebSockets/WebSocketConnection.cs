@@ -1,6 +1,5 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
 using Pulse.Configuration;
 using Pulse.Diagnostics;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Pulse.Diagnostics;
 
 namespace Pulse.WebSockets;
