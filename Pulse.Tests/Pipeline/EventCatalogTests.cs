@@ -65,9 +65,11 @@ namespace Pulse.Tests.Pipeline;
                 Assert.Equal(1, server.Server.Events.Copy.Reads - readsBefore);
             }
 
-            // It is found once the second has passed.
+            // It is found by the next second's read, not a later one: before two intervals have passed. The time
+            // also holds that read of the whole (shared) events table and the event's first computation, which
+            // took up to 0.75 s on this 2-core machine while other classes ran (a 100 ms margin failed 1 run in 5).
             var took = await TimeUntilAsync(async () => (await socket.JoinAsync(PipelineKit.Topic(other), timeout: PipelineKit.ReplyTimeout)).Status == "ok");
-            Assert.True(took < Within + TimeSpan.FromMilliseconds(100), $"took {took.TotalMilliseconds:F0} ms");
+            Assert.True(took < Within + Within, $"took {took.TotalMilliseconds:F0} ms");
         }
         finally
         {
