@@ -102,6 +102,12 @@ internal sealed partial class PrometheusExporter
 
         public override void Record(double value)
         {
+            // A NaN would poison the sum for good (and NaN != NaN would spin the exchange below): not a duration.
+            if (double.IsNaN(value))
+            {
+                return;
+            }
+
             // Prometheus buckets are upper-inclusive: a value equal to a bound counts in that bound's bucket.
             int i = 0;
             while (i < _bounds.Length && value > _bounds[i])
@@ -111,7 +117,8 @@ internal sealed partial class PrometheusExporter
 
             Interlocked.Increment(ref _counts[i]);
             double sum = Volatile.Read(ref _sum);
-            while (Interlocked.CompareExchange(ref _sum, sum + value, sum) is var seen && seen != sum)
+            // Compared as bits, as the exchange compares: an infinite sum still ends the loop.
+            while (Interlocked.CompareExchange(ref _sum, sum + value, sum) is var seen && BitConverter.DoubleToInt64Bits(seen) != BitConverter.DoubleToInt64Bits(sum))
             {
                 sum = seen;
             }
