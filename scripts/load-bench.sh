@@ -81,6 +81,19 @@ sleep 1
 run_tool() { CI=1 pin 1 dotnet "$tool" --target "$target" --api-key "$key" --database-url "$db_url" \
   --server-pid "$server_pid" --results "$out/results" "$@" ${EXTRA_ARGS:-}; }
 rc=0
+# wrk with 64 keep-alive connections for 10 s on core 1 (extra wrk arguments, then the URL); writes
+# $out/wrk.json: requests, non-2xx, rate, and the server's CPU seconds (utime+stime) over the run.
+run_wrk() {
+  local cpu0 cpu1 requests non2xx tick
+  cpu0=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
+  pin 1 wrk -t1 -c64 -d10s -H "Authorization: Bearer $key" "$@" >"$out/tool.log" 2>&1 || rc=$?
+  cpu1=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
+  requests=$(awk '/requests in/ {print $1}' "$out/tool.log")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$out/tool.log")
+  tick=$(getconf CLK_TCK)
+  python3 -c "import json; c=($cpu1-$cpu0)/$tick; r=$requests; print(json.dumps({'requests': r, 'non2xx': int('${non2xx:-0}' or 0), 'rps': round(r/10.0), 'server_cpu_s': c, 'cpu_us_per_request': round(c*1e6/r, 1)}))" >"$out/wrk.json"
+  cat "$out/wrk.json"
+}
 case "$case_name" in
   connections) run_tool --scenario connections --connections 19000 --workers 2 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   # 5,000 idle joined sockets by either upgrade path: the first request of a connection, or after a
@@ -108,14 +121,7 @@ case "$case_name" in
     event=$(psql "$db_url" -qAtc "insert into events (name, start_at, end_at) values ('wrk', now() - interval '1 hour', now() + interval '1 hour') returning id")
     psql "$db_url" -qAtc "insert into keywords (event_id, query, name) values ('$event', 'Blue', '#blue'), ('$event', 'Red', '#red')" >/dev/null
     curl -fsS -o /dev/null -H "Authorization: Bearer $key" "$target/v1/events/$event"
-    cpu0=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
-    pin 1 wrk -t1 -c64 -d10s -H "Authorization: Bearer $key" "$target/v1/events/$event" >"$out/tool.log" 2>&1 || rc=$?
-    cpu1=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
-    requests=$(awk '/requests in/ {print $1}' "$out/tool.log")
-    non2xx=$(awk '/Non-2xx/ {print $NF}' "$out/tool.log")
-    tick=$(getconf CLK_TCK)
-    python3 -c "import json; c=($cpu1-$cpu0)/$tick; r=$requests; print(json.dumps({'requests': r, 'non2xx': int('${non2xx:-0}' or 0), 'rps': round(r/10.0), 'server_cpu_s': c, 'cpu_us_per_request': round(c*1e6/r, 1)}))" >"$out/wrk.json"
-    cat "$out/wrk.json"
+    run_wrk "$target/v1/events/$event"
     ;;
   wrk-post)
     # POST /v1/events (204) for one existing event, 64 keep-alive connections for 10 s.
@@ -123,14 +129,7 @@ case "$case_name" in
     body="{\"topic\":\"event:$event\",\"event\":\"wrk\",\"payload\":{\"event_id\":\"$event\"}}"
     printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$body'" >"$out/post.lua"
     curl -fsS -o /dev/null -H "Authorization: Bearer $key" -H "Content-Type: application/json" -d "$body" "$target/v1/events"
-    cpu0=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
-    pin 1 wrk -t1 -c64 -d10s -s "$out/post.lua" -H "Authorization: Bearer $key" "$target/v1/events" >"$out/tool.log" 2>&1 || rc=$?
-    cpu1=$(awk '{print $14+$15}' "/proc/$server_pid/stat")
-    requests=$(awk '/requests in/ {print $1}' "$out/tool.log")
-    non2xx=$(awk '/Non-2xx/ {print $NF}' "$out/tool.log")
-    tick=$(getconf CLK_TCK)
-    python3 -c "import json; c=($cpu1-$cpu0)/$tick; r=$requests; print(json.dumps({'requests': r, 'non2xx': int('${non2xx:-0}' or 0), 'rps': round(r/10.0), 'server_cpu_s': c, 'cpu_us_per_request': round(c*1e6/r, 1)}))" >"$out/wrk.json"
-    cat "$out/wrk.json"
+    run_wrk -s "$out/post.lua" "$target/v1/events"
     ;;
   *) echo "unknown case $case_name" >&2; exit 2 ;;
 esac

@@ -33,6 +33,28 @@ internal sealed partial class PulseProcess : IAsyncDisposable
     /// <summary>Resident set size in KiB, from /proc; -1 once the process is gone.</summary>
     public long RssKiB => RssKiBOf(Pid);
 
+    /// <summary>
+    /// VmRSS once the process has done what it was sent: two readings 500 ms apart that agree within
+    /// 64 KiB (at most 10 s; then the last reading).
+    /// </summary>
+    public async Task<long> SettledRssKiBAsync()
+    {
+        long previous = RssKiB;
+        for (int i = 0; i < 20; i++)
+        {
+            await Task.Delay(500);
+            long current = RssKiB;
+            if (Math.Abs(current - previous) <= 64)
+            {
+                return current;
+            }
+
+            previous = current;
+        }
+
+        return previous;
+    }
+
     /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
     public string Output
     {

@@ -78,9 +78,9 @@ namespace Pulse.Tests.WebSockets;
         try
         {
             await OpenAsync(peers, server, WarmUp, act);
-            long before = await SettledRssKiBAsync(server.Pid);
+            long before = await server.SettledRssKiBAsync();
             await OpenAsync(peers, server, Sockets, act);
-            long after = await SettledRssKiBAsync(server.Pid);
+            long after = await server.SettledRssKiBAsync();
             Assert.False(server.HasExited, server.Output);
 
             // Every socket is still open: none was closed for what it sent (65,000 is under the 65,536 limit).
@@ -103,24 +103,5 @@ namespace Pulse.Tests.WebSockets;
             await peer.UpgradeAsync();
             await act(peer);
         }
-    }
-
-    /// <summary>VmRSS once the server has handled what it was sent: two readings 500 ms apart that agree within 64 KiB.</summary>
-    private static async Task<long> SettledRssKiBAsync(int pid)
-    {
-        long previous = PulseProcess.RssKiBOf(pid);
-        for (int i = 0; i < 20; i++)
-        {
-            await Task.Delay(500);
-            long current = PulseProcess.RssKiBOf(pid);
-            if (Math.Abs(current - previous) <= 64)
-            {
-                return current;
-            }
-
-            previous = current;
-        }
-
-        return previous;
     }
 }

@@ -36,13 +36,13 @@ namespace Pulse.Tests.WebSockets;
         {
             // A warm-up socket of the same kind: the snapshots get cached, and the pools the first socket fills are not counted.
             peers.Add(await JoinAndStallAsync(server, joins));
-            long before = await SettledRssKiBAsync(server.Pid);
+            long before = await server.SettledRssKiBAsync();
             for (int i = 0; i < Sockets; i++)
             {
                 peers.Add(await JoinAndStallAsync(server, joins));
             }
 
-            long after = await SettledRssKiBAsync(server.Pid);
+            long after = await server.SettledRssKiBAsync();
             double perSocket = (after - before) / (double)Sockets;
 
             // Held per socket: replies under the 64 KiB pause threshold plus the one join reply that crossed it
@@ -86,24 +86,5 @@ namespace Pulse.Tests.WebSockets;
         await peer.UpgradeAsync();
         await peer.SendAsync(joins);
         return peer;
-    }
-
-    /// <summary>VmRSS once the server has done what it can: two readings 500 ms apart that agree within 64 KiB.</summary>
-    private static async Task<long> SettledRssKiBAsync(int pid)
-    {
-        long previous = PulseProcess.RssKiBOf(pid);
-        for (int i = 0; i < 20; i++)
-        {
-            await Task.Delay(500);
-            long current = PulseProcess.RssKiBOf(pid);
-            if (Math.Abs(current - previous) <= 64)
-            {
-                return current;
-            }
-
-            previous = current;
-        }
-
-        return previous;
     }
 }
