@@ -25,6 +25,13 @@ internal sealed class RecordingCompute(TimeProvider time) : ISnapshotComputation
 
     public IReadOnlyCollection<Guid> HeldEvents() => Held.ToArray();
 
+    /// <summary>Events told to read in full, in order; <see cref="Guid.Empty"/> stands for all.</summary>
+    public ConcurrentQueue<Guid> FullReads { get; } = new();
+
+    public void RequireFull(Guid eventId) => FullReads.Enqueue(eventId);
+
+    public void RequireFullAll() => FullReads.Enqueue(Guid.Empty);
+
     public IReadOnlyList<Call> For(Guid eventId) => Calls.Where(c => c.EventId == eventId).ToList();
 
     public async Task ComputeAsync(Guid eventId, string eventName, CancellationToken cancellationToken)

@@ -87,6 +87,7 @@ namespace Pulse.Tests.Configuration;
     [InlineData("WebSocket:FileDescriptorReserve", 16, 100_000)]
     [InlineData("Broadcast:TickMilliseconds", 10, 60_000)]
     [InlineData("Broadcast:MaxConcurrentComputations", 1, 256)]
+    [InlineData("Broadcast:VerifySeconds", 0, 86_400)]
     [InlineData("Shutdown:DrainSeconds", 0, 3600)]
     public void Load_RangeBoundaries_OutsideRejectedNamingKey(string key, long min, long max)
     {

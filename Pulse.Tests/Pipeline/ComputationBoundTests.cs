@@ -17,9 +17,9 @@ namespace Pulse.Tests.Pipeline;
     private const int ColdJoins = 20;
     private const int Ticks = 10;
 
-    // The view-model statement (ViewModelQuery.Sql) by its opening: pg_stat_activity keeps only the first
-    // track_activity_query_size (1 KiB) of a query's text.
-    private const string Waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'WITH ev AS (%SELECT id, name, start_at, end_at FROM events WHERE id = $1%'";
+    // The first statement of a computation (CountingRead.HeaderSql) by its opening comment:
+    // pg_stat_activity keeps only the first track_activity_query_size (1 KiB) of a query's text.
+    private const string Waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '-- pulse: counting header%'";
 
     [Theory]
     [InlineData(1)]

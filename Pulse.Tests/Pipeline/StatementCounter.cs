@@ -14,8 +14,9 @@ namespace Pulse.Tests.Pipeline;
 /// </remarks>
 internal sealed class StatementCounter : IAsyncDisposable
 {
-    // The view-model statement's own text (ViewModelQuery.Sql): nothing else in the database has it.
-    private const string ViewModelFragment = "%generate_series(span.first_minute%";
+    // The first statement of every computation (CountingRead.HeaderSql, docs/design.md §18): nothing else
+    // in the database has this text.
+    private const string ViewModelFragment = "%pulse: counting header%";
     private const string ThisDatabase = "dbid = (SELECT oid FROM pg_database WHERE datname = current_database())";
     private readonly NpgsqlConnection _connection;
 

@@ -16,4 +16,10 @@ internal interface INotificationSink
     /// someone holds (<see cref="ISnapshotComputation.HeldEvents"/>) is computed once more. Returns how many.
     /// </summary>
     int RecomputeHeld();
+
+    /// <summary>
+    /// Links of the event were deleted or updated (the database trigger's repair channel): its next
+    /// computation reads every link, since a delta sees inserts only (docs/design.md §18).
+    /// </summary>
+    void Repair(Guid eventId);
 }

@@ -15,4 +15,10 @@ internal interface ISnapshotComputation
 
     /// <summary>Events whose numbers someone holds: watched by a subscriber, or cached. A copy, each id once.</summary>
     IReadOnlyCollection<Guid> HeldEvents();
+
+    /// <summary>The event's next computation reads every link (its links were deleted or updated, docs/design.md §18).</summary>
+    void RequireFull(Guid eventId);
+
+    /// <summary>Every held event's next computation reads every link (changes may have been missed).</summary>
+    void RequireFullAll();
 }

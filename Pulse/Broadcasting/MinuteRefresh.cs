@@ -38,6 +38,18 @@ internal sealed class MinuteRefresh(SnapshotService snapshots, IBroadcaster broa
         }
     }
 
+    /// <summary>
+    /// Every second: events whose counts are due for verification (docs/design.md §18) are marked dirty,
+    /// so their next computation is the full read that verifies them, even with no tweet arriving.
+    /// </summary>
+    internal void OnSecond(DateTime now)
+    {
+        foreach (var id in snapshots.VerificationDue(now))
+        {
+            ticker.MarkDirty(id);
+        }
+    }
+
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), timeProvider);
@@ -45,6 +57,7 @@ internal sealed class MinuteRefresh(SnapshotService snapshots, IBroadcaster broa
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
             var now = timeProvider.GetUtcNow().UtcDateTime;
+            OnSecond(now);
             long current = MinuteOf(now);
             if (current != minute)
             {

@@ -26,7 +26,7 @@ namespace Pulse.Broadcasting;
 /// </remarks>
 // SemaphoreSlim only needs disposing once its AvailableWaitHandle was used; it never is here.
 #pragma warning disable CA1001
-internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog catalog, TimeProvider timeProvider, int maxConcurrentComputations, IBroadcaster broadcaster, PulseMetrics metrics) : ISnapshotProvider, ISnapshotComputation
+internal sealed partial class SnapshotService(NpgsqlDataSource dataSource, EventCatalog catalog, TimeProvider timeProvider, int maxConcurrentComputations, IBroadcaster broadcaster, PulseMetrics metrics, int verifySeconds = 60, Microsoft.Extensions.Logging.ILogger? logger = null) : ISnapshotProvider, ISnapshotComputation
 #pragma warning restore CA1001
 {
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
@@ -128,6 +128,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
 
         entry.Snapshot = null;
         entry.Model = null;
+        entry.Counting = null;
         entry.Gate.Release();
     }
 
@@ -196,10 +197,11 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
     {
         await _slots.WaitAsync(cancellationToken);
         long started = timeProvider.GetTimestamp();
+        var now = timeProvider.GetUtcNow().UtcDateTime;
         ViewModel? model;
         try
         {
-            model = await ViewModelQuery.ComputeAsync(dataSource, eventId, timeProvider.GetUtcNow().UtcDateTime, cancellationToken);
+            model = await CountAsync(eventId, entry, now, cancellationToken);
         }
         catch (Exception e)
         {
@@ -246,6 +248,7 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
     {
         entry.Removed = true;
         entry.Snapshot = null;
+        entry.Counting = null;
         _entries.TryRemove(new KeyValuePair<Guid, Entry>(eventId, entry));
     }
 
@@ -264,6 +267,13 @@ internal sealed class SnapshotService(NpgsqlDataSource dataSource, EventCatalog 
         public bool Removed;
         public Task<Snapshot?>? FirstComputation;
         public long LastRead;
+
+        // The counting state (docs/design.md §18), written under Gate; null until the first read and after
+        // Forget. RequireFull: the next read must be a full one (links were deleted or updated, or
+        // notifications may have been missed). VerifiedAt: when the last full read ran.
+        public CountingState? Counting;
+        public volatile bool RequireFull;
+        public DateTime VerifiedAt;
     }
 #pragma warning restore CA1001
 }

@@ -148,8 +148,12 @@ internal sealed partial class Ticker : INotificationSink, IAsyncDisposable
     /// <inheritdoc />
     public int RecomputeHeld()
     {
+        _computation.RequireFullAll();
         var eventIds = _computation.HeldEvents();
         MarkAllDirty(eventIds);
         return eventIds.Count;
     }
+
+    /// <inheritdoc />
+    public void Repair(Guid eventId) => _computation.RequireFull(eventId);
 }

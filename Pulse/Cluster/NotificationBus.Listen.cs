@@ -183,8 +183,8 @@ internal sealed partial class NotificationBus
         }
     }
 
-    // Both channels in one round trip; fixed identifiers, never input.
-    private const string ListenSql = "LISTEN " + Channel + "; LISTEN " + ICatalog.Channel;
+    // The three channels in one round trip; fixed identifiers, never input.
+    private const string ListenSql = "LISTEN " + Channel + "; LISTEN " + ICatalog.Channel + "; LISTEN " + RepairChannel;
 
     // Raised by Npgsql on the loop's thread, inside WaitAsync or a command on the connection.
     private void OnNotification(object sender, NpgsqlNotificationEventArgs args)
@@ -192,6 +192,17 @@ internal sealed partial class NotificationBus
         if (args.Channel == ICatalog.Channel)
         {
             OnCatalogChanged(args);
+        }
+        else if (args.Channel == RepairChannel)
+        {
+            if (Guid.TryParseExact(args.Payload, "D", out var eventId))
+            {
+                _sink.Repair(eventId);
+            }
+            else if (_payloadLog.ShouldLog(out long suppressed))
+            {
+                ClusterLog.MalformedPayload(_logger, args.Channel, args.PID, suppressed);
+            }
         }
         else if (NotificationPayload.TryParse(args.Payload, out var notification))
         {

@@ -35,6 +35,12 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
     /// <summary>The channel name, a fixed identifier (never input). The trigger of migration 002 uses it too.</summary>
     public const string Channel = "pulse_events";
 
+    /// <summary>
+    /// Where the trigger of migration 006 names an event whose links were deleted or updated (payload: the
+    /// event id): its next computation reads every link, since a delta sees inserts only (docs/design.md §18).
+    /// </summary>
+    public const string RepairChannel = "pulse_repair";
+
     /// <summary>How the LISTEN connection shows in <c>pg_stat_activity.application_name</c>.</summary>
     public const string ApplicationName = "pulse-listen";
 

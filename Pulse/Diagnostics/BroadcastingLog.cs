@@ -21,4 +21,7 @@ internal static partial class BroadcastingLog
 
     [LoggerMessage(5006, LogLevel.Information, "Computations succeed again ({Failures} failures since the last error line)")]
     public static partial void ComputationsRecovered(ILogger logger, long failures);
+
+    [LoggerMessage(5007, LogLevel.Warning, "Counts of event {EventId} differed from a full read in {Records} (side, entry) records (links deleted or updated behind Pulse's back); repaired")]
+    public static partial void CountsRepaired(ILogger logger, Guid eventId, long records);
 }

@@ -25,6 +25,9 @@ internal sealed partial class PulseMetrics : IDisposable
     public const string FramesSkippedTotal = "pulse_frames_skipped_total";
     public const string DatabaseErrorsTotal = "pulse_database_errors_total";
     public const string ComputationSeconds = "pulse_computation_seconds";
+    public const string CountDriftTotal = "pulse_count_drift_total";
+    public const string CountingRecords = "pulse_counting_entries";
+    public const string CountingBytes = "pulse_counting_bytes";
 
     // From 1 ms (a delta tick on a warm event) to 2.5 s (a cold 1,000,000-row event is budgeted at 2 s, docs/design.md §10).
     private static readonly double[] ComputationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -37,6 +40,8 @@ internal sealed partial class PulseMetrics : IDisposable
     private readonly Counter<long> _framesSkipped;
     private readonly Counter<long> _databaseErrors;
     private readonly Histogram<double> _computationSeconds;
+    private readonly Counter<long> _countDrift;
+    private Func<(long Records, long Bytes)> _countingTotals = static () => (0, 0);
 
     public PulseMetrics()
     {
@@ -51,6 +56,9 @@ internal sealed partial class PulseMetrics : IDisposable
         _databaseErrors = Meter.CreateCounter<long>(DatabaseErrorsTotal, description: "Failed database calls.");
         _computationSeconds = Meter.CreateHistogram(
             ComputationSeconds, "s", "Time to compute one view model.", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = ComputationBuckets });
+        _countDrift = Meter.CreateCounter<long>(CountDriftTotal, description: "(side, entry) records a verification found wrong in the incremental counts, and repaired.");
+        Meter.CreateObservableGauge(CountingRecords, () => _countingTotals().Records, "{entry}", "(side, entry) records held by the counting states of all events.");
+        Meter.CreateObservableGauge(CountingBytes, () => _countingTotals().Bytes, "By", "Bytes held by the counting states of all events.");
         CreateProcessInstruments();
     }
 
@@ -78,6 +86,12 @@ internal sealed partial class PulseMetrics : IDisposable
     public void FrameSkipped() => _framesSkipped.Add(1);
 
     public void DatabaseError() => _databaseErrors.Add(1);
+
+    /// <summary>A verification found <paramref name="records"/> (side, entry) records wrong.</summary>
+    public void CountDrift(long records) => _countDrift.Add(records);
+
+    /// <summary>Where the counting gauges read their figures (the snapshot service, once built).</summary>
+    public void ObserveCounting(Func<(long Records, long Bytes)> totals) => _countingTotals = totals;
 
     public void Dispose() => Meter.Dispose();
 }

@@ -96,14 +96,18 @@ internal sealed partial class PulseServer : IAsyncDisposable
         //     reads the NotificationPayload (the database trigger writes the same shape).
         //  4. INotificationSink.Notify: the Ticker marks the event dirty and starts its computation at
         //     once (leading edge) or at the end of the window (trailing edge), one per window.
-        //  5. ISnapshotComputation.ComputeAsync: SnapshotService reads the numbers (ViewModelQuery) and,
-        //     when they changed, caches a new version and calls IBroadcaster.Broadcast.
+        //  5. ISnapshotComputation.ComputeAsync: SnapshotService folds the links committed since its last
+        //     read into the event's CountingState (CountingRead, docs/design.md §18) and, when the numbers
+        //     changed, caches a new version and calls IBroadcaster.Broadcast.
         //  6. The Phoenix Hub encodes the broadcast once per serializer in use and frames it once
         //     (SharedFrame), then offers it to the slot of every ChannelSubscription of the topic.
         //  7. The slot (FrameSlot, latest-only) joins its WebSocketConnection's ready queue and schedules its
         //     writer, which copies the frame into Kestrel's output pipe and flushes: the bytes are on the socket.
         var hub = new Hub(loggers.CreateLogger<Hub>(), metrics);
-        var snapshots = new SnapshotService(dataSource, events, timeProvider, options.Broadcast.MaxConcurrentComputations, broadcaster: hub, metrics);
+        var snapshots = new SnapshotService(
+            dataSource, events, timeProvider, options.Broadcast.MaxConcurrentComputations, broadcaster: hub, metrics,
+            options.Broadcast.VerifySeconds, loggers.CreateLogger<SnapshotService>());
+        metrics.ObserveCounting(snapshots.CountingTotals);
         var ticker = new Ticker(options.Broadcast, timeProvider, computation: snapshots, loggers.CreateLogger<Ticker>(), metrics);
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);

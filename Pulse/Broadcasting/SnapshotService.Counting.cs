@@ -1,0 +1,124 @@
+using Pulse.Diagnostics;
+using Pulse.Storage;
+
+namespace Pulse.Broadcasting;
+
+/// <summary>
+/// The counting side of the snapshot service (docs/design.md §18): each computation folds the links
+/// committed since the previous one into the event's <see cref="CountingState"/>; a full read runs at
+/// first use, when told (<see cref="RequireFull"/>, <see cref="RequireFullAll"/>), and as the periodic
+/// verification, which also counts and repairs drift.
+/// </summary>
+// SemaphoreSlim only needs disposing once its AvailableWaitHandle was used; it never is (SnapshotService.cs).
+#pragma warning disable CA1001
+internal sealed partial class SnapshotService
+#pragma warning restore CA1001
+{
+    /// <summary>How often a watched event's state is compared with a full read; zero: never.</summary>
+    private readonly TimeSpan _verifyEvery = TimeSpan.FromSeconds(verifySeconds);
+
+    /// <summary>
+    /// The next computation of <paramref name="eventId"/> reads every link again: links were deleted or
+    /// updated (the trigger says so), which a delta cannot see.
+    /// </summary>
+    public void RequireFull(Guid eventId)
+    {
+        if (_entries.TryGetValue(eventId, out var entry))
+        {
+            entry.RequireFull = true;
+        }
+    }
+
+    /// <summary>Every held event's next computation is a full read (after the LISTEN connection came back).</summary>
+    public void RequireFullAll()
+    {
+        foreach (var entry in _entries.Values)
+        {
+            entry.RequireFull = true;
+        }
+    }
+
+    /// <summary>
+    /// Events whose verification is due at <paramref name="now"/>: running, watched ones a period after
+    /// their last full read, and any held one that ended after it (once, so the final numbers are
+    /// verified; an ended battle then costs nothing more).
+    /// </summary>
+    public IEnumerable<Guid> VerificationDue(DateTime now)
+    {
+        foreach (var (id, entry) in _entries)
+        {
+            if (entry.Counting is { } counting && !entry.RequireFull && VerifyDue(entry, counting, now)
+                && (counting.Header.EndAt <= now || broadcaster.IsWatched(id)))
+            {
+                yield return id;
+            }
+        }
+    }
+
+    /// <summary>Counting records and bytes held over all events (the <c>pulse_counting_*</c> gauges).</summary>
+    public (long Records, long Bytes) CountingTotals()
+    {
+        long records = 0, bytes = 0;
+        foreach (var entry in _entries.Values)
+        {
+            if (entry.Counting is { } counting)
+            {
+                records += counting.Records;
+                bytes += counting.Bytes;
+            }
+        }
+
+        return (records, bytes);
+    }
+
+    private bool VerifyDue(Entry entry, CountingState counting, DateTime now)
+    {
+        var header = counting.Header;
+        return _verifyEvery > TimeSpan.Zero && (header.EndAt <= now
+            ? entry.VerifiedAt < header.EndAt
+            : header.StartAt <= now && now - entry.VerifiedAt >= _verifyEvery);
+    }
+
+    // Under the entry's gate and a computation slot.
+    private async Task<ViewModel?> CountAsync(Guid eventId, Entry entry, DateTime now, CancellationToken cancellationToken)
+    {
+        bool full = entry.RequireFull;
+        entry.RequireFull = false;
+        var state = full ? null : entry.Counting;
+        bool verify = state is not null && VerifyDue(entry, state, now);
+        CountingResult? result;
+        try
+        {
+            result = await CountingRead.ReadAsync(dataSource, eventId, state, verify, cancellationToken);
+        }
+        catch
+        {
+            // A failed delta leaves the state as it was (folds are idempotent); a failed full read must run again.
+            entry.RequireFull |= full;
+            throw;
+        }
+
+        if (result is null)
+        {
+            entry.Counting = null;
+            return null;
+        }
+
+        entry.Counting = result.State;
+        if (result.Full)
+        {
+            entry.VerifiedAt = now;
+        }
+
+        if (result.Drift is > 0 and long drift)
+        {
+            metrics.CountDrift(drift);
+            if (logger is not null)
+            {
+                BroadcastingLog.CountsRepaired(logger, eventId, drift);
+            }
+        }
+
+        return result.State.ToViewModel(eventId, now);
+    }
+}

@@ -1,0 +1,158 @@
+using System.Data;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Pulse.Storage;
+
+/// <summary>
+/// Reads an event's links into its <see cref="CountingState"/> (docs/design.md §18), each read in one
+/// REPEATABLE READ transaction, so the header, the links and the snapshot recorded with them are one
+/// view of the database. A delta read folds only the links whose transaction the previous snapshot did
+/// not see; a full read builds a new state from every link in the window.
+/// </summary>
+internal static class CountingRead
+{
+    // The header and the snapshot of this transaction. Sides in code point order (COLLATE "C"), as the
+    // links' side numbers below; Keywords fingerprints the keyword ids and queries.
+    internal const string HeaderSql = """
+        -- pulse: counting header
+        SELECT pg_current_snapshot()::text, e.name, e.start_at, e.end_at, date_trunc('minute', e.start_at, 'UTC'),
+               ARRAY(SELECT DISTINCT k.query COLLATE "C" FROM keywords k WHERE k.event_id = e.id ORDER BY 1),
+               array_to_string(ARRAY(SELECT k.id::text || ' ' || k.query FROM keywords k WHERE k.event_id = e.id ORDER BY k.id), ',')
+        FROM events e WHERE e.id = $1
+        """;
+
+    // Every link of the event inside [start_at, end_at): side number, entry, created_at. Walks the index
+    // (keyword_id, created_at) INCLUDE (uniq_entry_id), one range per keyword.
+    internal const string FullSql = """
+        -- pulse: counting full
+        SELECT k.side, l.uniq_entry_id, l.created_at
+        FROM events e
+        JOIN (SELECT id, (dense_rank() OVER (ORDER BY query COLLATE "C"))::int - 1 AS side FROM keywords WHERE event_id = $1) k ON true
+        JOIN uniq_entry_keywords l ON l.keyword_id = k.id AND l.created_at >= e.start_at AND l.created_at < e.end_at
+        WHERE e.id = $1
+        """;
+
+    // The links of the event whose transaction snapshot $2 did not see: begun at or after its xmax, or
+    // in progress then (its xip). Walks the index on pulse_xact (migration 005), a range and a few points.
+    internal const string DeltaSql = """
+        -- pulse: counting delta
+        SELECT k.side, l.uniq_entry_id, l.created_at
+        FROM events e
+        JOIN (SELECT id, (dense_rank() OVER (ORDER BY query COLLATE "C"))::int - 1 AS side FROM keywords WHERE event_id = $1) k ON true
+        JOIN uniq_entry_keywords l ON l.keyword_id = k.id AND l.created_at >= e.start_at AND l.created_at < e.end_at
+        WHERE e.id = $1
+          AND (l.pulse_xact >= pg_snapshot_xmax($2::pg_snapshot)
+               OR l.pulse_xact = ANY (ARRAY(SELECT pg_snapshot_xip($2::pg_snapshot))))
+        """;
+
+    /// <summary>
+    /// Brings <paramref name="state"/> up to date, or reads a new one when <paramref name="state"/> is
+    /// null, its header no longer counts the same way, or <paramref name="verify"/> asks for the full read
+    /// to compare with. Returns null when the event does not exist.
+    /// </summary>
+    public static async Task<CountingResult?> ReadAsync(NpgsqlDataSource dataSource, Guid eventId, CountingState? state, bool verify, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(Command(HeaderSql, eventId));
+        if (state is not null)
+        {
+            var delta = Command(DeltaSql, eventId);
+            delta.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = state.Snapshot });
+            batch.BatchCommands.Add(delta);
+        }
+
+        if (state is null || verify)
+        {
+            batch.BatchCommands.Add(Command(FullSql, eventId));
+        }
+
+        await batch.PrepareAsync(cancellationToken);
+        CountingResult? result;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            result = await FoldAsync(reader, state, verify, cancellationToken);
+        }
+
+        if (result is { NeedsFull: true })
+        {
+            // The keywords or the window changed: the links read so far counted for other sides. Read them
+            // all again in this same transaction, so the snapshot is still the header's.
+            await using var full = new NpgsqlCommand(FullSql, connection, transaction);
+            full.Parameters.Add(new NpgsqlParameter<Guid> { NpgsqlDbType = NpgsqlDbType.Uuid, TypedValue = eventId });
+            await full.PrepareAsync(cancellationToken);
+            await using var reader = await full.ExecuteReaderAsync(cancellationToken);
+            await FoldLinksAsync(reader, result.State, cancellationToken);
+            result = result with { NeedsFull = false };
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    private static async Task<CountingResult?> FoldAsync(NpgsqlDataReader reader, CountingState? state, bool verify, CancellationToken cancellationToken)
+    {
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        string snapshot = reader.GetString(0);
+        var header = new EventHeader(
+            reader.GetString(1), reader.GetFieldValue<DateTime>(2), reader.GetFieldValue<DateTime>(3),
+            reader.GetFieldValue<DateTime>(4), reader.GetFieldValue<string[]>(5), reader.GetString(6));
+
+        // The delta's links count only while the sides and the window are those the state was built with.
+        bool stale = false;
+        if (state is not null)
+        {
+            await reader.NextResultAsync(cancellationToken);
+            stale = !header.SameCounting(state.Header);
+            if (!stale)
+            {
+                await FoldLinksAsync(reader, state, cancellationToken);
+                state.Header = header;
+                state.Snapshot = snapshot;
+            }
+        }
+
+        if (state is not null && !verify)
+        {
+            return stale
+                ? new CountingResult(new CountingState(header, snapshot), Full: true, Drift: null) { NeedsFull = true }
+                : new CountingResult(state, Full: false, Drift: null);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var fresh = new CountingState(header, snapshot);
+        await FoldLinksAsync(reader, fresh, cancellationToken);
+        long? drift = state is not null && !stale ? state.DifferingRecords(fresh) : null;
+        return new CountingResult(fresh, Full: true, drift);
+    }
+
+    private static async Task FoldLinksAsync(NpgsqlDataReader reader, CountingState state, CancellationToken cancellationToken)
+    {
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            state.Fold(reader.GetInt32(0), reader.GetGuid(1), reader.GetFieldValue<DateTime>(2));
+        }
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, Guid eventId)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { NpgsqlDbType = NpgsqlDbType.Uuid, TypedValue = eventId });
+        return command;
+    }
+}
+
+/// <summary>
+/// A read's outcome: the state now exact for its snapshot, whether it was built from every link, and,
+/// for a verification, how many (side, entry) records the incremental state had wrong.
+/// </summary>
+internal sealed record CountingResult(CountingState State, bool Full, long? Drift)
+{
+    internal bool NeedsFull { get; init; }
+}

@@ -1,0 +1,15 @@
+-- Ticks that read only what changed (docs/design.md §18): every link records the transaction that
+-- wrote it, and Pulse reads the links whose transaction its previous snapshot did not see.
+-- ADD COLUMN without a default is a catalog change only (no table rewrite, however many rows): the
+-- links already there keep NULL and are read by the first full read of their event, which every
+-- event gets. SET DEFAULT then applies to rows inserted from now on; pg_current_xact_id() is the
+-- writer's top-level transaction id (xid8: 64 bits, it never wraps around).
+ALTER TABLE uniq_entry_keywords ADD COLUMN IF NOT EXISTS pulse_xact xid8;
+ALTER TABLE uniq_entry_keywords ALTER COLUMN pulse_xact SET DEFAULT pg_current_xact_id();
+
+-- The delta read walks this index: one range (from the previous snapshot's xmax) and a few points (its
+-- in-progress transactions). Partial: the links from before this migration are never looked up by it.
+-- CREATE INDEX takes a SHARE lock (writers wait while it builds): on a table of millions of links,
+-- run `pulse migrate` in a quiet hour, or build the index CONCURRENTLY by hand first (same name, same
+-- definition) and this statement finds it.
+CREATE INDEX IF NOT EXISTS uniq_entry_keywords_pulse_xact_idx ON uniq_entry_keywords (pulse_xact) WHERE pulse_xact IS NOT NULL;
