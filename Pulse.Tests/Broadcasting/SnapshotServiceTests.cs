@@ -51,10 +51,15 @@ namespace Pulse.Tests.Broadcasting;
         var (eventId, keywords) = await CreateEndedEventAsync("Forget");
         var published = new RecordingBroadcaster();
         var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, published, new PulseMetrics());
+        await database.InsertEntryAsync(keywords.Start.AddMinutes(2), keywords.Id);
         Assert.Equal(1, (await service.GetAsync(eventId, CancellationToken.None))!.Version);
 
+        Assert.Equal(1, service.CountingTotals().Records);
         service.Forget(eventId);
         Assert.Null(service.Peek(eventId));
+
+        // The counting state goes with the snapshot: an event nobody holds costs no memory.
+        Assert.Equal((0, 0), service.CountingTotals());
         await database.InsertEntryAsync(keywords.Start.AddMinutes(1), keywords.Id);
         var again = await service.GetAsync(eventId, CancellationToken.None);
 

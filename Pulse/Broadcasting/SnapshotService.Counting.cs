@@ -25,7 +25,7 @@ internal sealed partial class SnapshotService
     {
         if (_entries.TryGetValue(eventId, out var entry))
         {
-            entry.RequireFull = true;
+            Volatile.Write(ref entry.RequireFull, 1);
         }
     }
 
@@ -34,7 +34,7 @@ internal sealed partial class SnapshotService
     {
         foreach (var entry in _entries.Values)
         {
-            entry.RequireFull = true;
+            Volatile.Write(ref entry.RequireFull, 1);
         }
     }
 
@@ -47,7 +47,7 @@ internal sealed partial class SnapshotService
     {
         foreach (var (id, entry) in _entries)
         {
-            if (entry.Counting is { } counting && !entry.RequireFull && VerifyDue(entry, counting, now)
+            if (entry.Counting is { } counting && Volatile.Read(ref entry.RequireFull) == 0 && VerifyDue(entry, counting, now)
                 && (counting.Header.EndAt <= now || broadcaster.IsWatched(id)))
             {
                 yield return id;
@@ -82,8 +82,9 @@ internal sealed partial class SnapshotService
     // Under the entry's gate and a computation slot.
     private async Task<ViewModel?> CountAsync(Guid eventId, Entry entry, DateTime now, CancellationToken cancellationToken)
     {
-        bool full = entry.RequireFull;
-        entry.RequireFull = false;
+        // Taken and cleared at once: a repair notice that arrives after this point keeps the flag for the
+        // next computation (this read's snapshot may predate the deletion it reports).
+        bool full = Interlocked.Exchange(ref entry.RequireFull, 0) == 1;
         var state = full ? null : entry.Counting;
         bool verify = state is not null && VerifyDue(entry, state, now);
         CountingResult? result;
@@ -94,7 +95,10 @@ internal sealed partial class SnapshotService
         catch
         {
             // A failed delta leaves the state as it was (folds are idempotent); a failed full read must run again.
-            entry.RequireFull |= full;
+            if (full)
+            {
+                Volatile.Write(ref entry.RequireFull, 1);
+            }
             throw;
         }
 

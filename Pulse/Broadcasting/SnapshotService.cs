@@ -272,7 +272,7 @@ internal sealed partial class SnapshotService(NpgsqlDataSource dataSource, Event
         // Forget. RequireFull: the next read must be a full one (links were deleted or updated, or
         // notifications may have been missed). VerifiedAt: when the last full read ran.
         public CountingState? Counting;
-        public volatile bool RequireFull;
+        public int RequireFull;
         public DateTime VerifiedAt;
     }
 #pragma warning restore CA1001
