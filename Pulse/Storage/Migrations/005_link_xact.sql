@@ -9,7 +9,7 @@ ALTER TABLE uniq_entry_keywords ALTER COLUMN pulse_xact SET DEFAULT pg_current_x
 
 -- The delta read walks this index: one range (from the previous snapshot's xmax) and a few points (its
 -- in-progress transactions). Partial: the links from before this migration are never looked up by it.
--- CREATE INDEX takes a SHARE lock (writers wait while it builds). Right after the ADD COLUMN every
--- existing link has NULL, so the partial index starts empty and builds at once, whatever the table's
--- size; docs/operations.md shows how to build it CONCURRENTLY by hand beforehand anyway.
+-- Right after the ADD COLUMN every existing link has NULL, so the partial index starts empty, but
+-- building it reads the table once while this transaction holds ALTER TABLE's lock: on a busy table
+-- of millions of links, docs/operations.md shows how to do both steps by hand first, CONCURRENTLY.
 CREATE INDEX IF NOT EXISTS uniq_entry_keywords_pulse_xact_idx ON uniq_entry_keywords (pulse_xact) WHERE pulse_xact IS NOT NULL;
