@@ -22,10 +22,9 @@ internal static class CountingRead
         FROM events e WHERE e.id = $1
         """;
 
-    // Every link of the event inside [start_at, end_at): side number, entry, created_at. Walks the index
-    // (keyword_id, created_at) INCLUDE (uniq_entry_id), one range per keyword.
-    internal const string FullSql = """
-        -- pulse: counting full
+    // Every link of the event inside [start_at, end_at): side number, entry, created_at. The full read
+    // walks the index (keyword_id, created_at) INCLUDE (uniq_entry_id), one range per keyword.
+    private const string Links = """
         SELECT k.side, l.uniq_entry_id, l.created_at
         FROM events e
         JOIN (SELECT id, (dense_rank() OVER (ORDER BY query COLLATE "C"))::int - 1 AS side FROM keywords WHERE event_id = $1) k ON true
@@ -33,15 +32,12 @@ internal static class CountingRead
         WHERE e.id = $1
         """;
 
-    // The links of the event whose transaction snapshot $2 did not see: begun at or after its xmax, or
-    // in progress then (its xip). Walks the index on pulse_xact (migration 005), a range and a few points.
-    internal const string DeltaSql = """
-        -- pulse: counting delta
-        SELECT k.side, l.uniq_entry_id, l.created_at
-        FROM events e
-        JOIN (SELECT id, (dense_rank() OVER (ORDER BY query COLLATE "C"))::int - 1 AS side FROM keywords WHERE event_id = $1) k ON true
-        JOIN uniq_entry_keywords l ON l.keyword_id = k.id AND l.created_at >= e.start_at AND l.created_at < e.end_at
-        WHERE e.id = $1
+    internal const string FullSql = "-- pulse: counting full\n" + Links;
+
+    // Only the links whose transaction snapshot $2 did not see: begun at or after its xmax, or in
+    // progress then (its xip). Walks the index on pulse_xact (migration 005), a range and a few points.
+    internal const string DeltaSql = "-- pulse: counting delta\n" + Links + """
+
           AND (l.pulse_xact >= pg_snapshot_xmax($2::pg_snapshot)
                OR l.pulse_xact = ANY (ARRAY(SELECT pg_snapshot_xip($2::pg_snapshot))))
         """;
