@@ -18,6 +18,13 @@ internal sealed partial class SnapshotService
     private readonly TimeSpan _verifyEvery = TimeSpan.FromSeconds(verifySeconds);
 
     /// <summary>
+    /// A verification may take at most 1 % of the time: the next is due <see cref="_verifyEvery"/> or
+    /// this many times the last full read's duration after it, whichever is later (a 10,000,000-link
+    /// battle whose full read takes 10 s is verified every 1,000 s, not every minute).
+    /// </summary>
+    private const int VerifyDutyFactor = 100;
+
+    /// <summary>
     /// The next computation of <paramref name="eventId"/> reads every link again: links were deleted or
     /// updated (the trigger says so), which a delta cannot see.
     /// </summary>
@@ -76,7 +83,7 @@ internal sealed partial class SnapshotService
         var header = counting.Header;
         return _verifyEvery > TimeSpan.Zero && (header.EndAt <= now
             ? entry.VerifiedAt < header.EndAt
-            : header.StartAt <= now && now - entry.VerifiedAt >= _verifyEvery);
+            : header.StartAt <= now && now >= entry.NextVerify);
     }
 
     // Under the entry's gate and a computation slot.
@@ -88,6 +95,7 @@ internal sealed partial class SnapshotService
         var state = full ? null : entry.Counting;
         bool verify = state is not null && VerifyDue(entry, state, now);
         CountingResult? result;
+        long started = timeProvider.GetTimestamp();
         try
         {
             result = await CountingRead.ReadAsync(dataSource, eventId, state, verify, cancellationToken);
@@ -111,7 +119,9 @@ internal sealed partial class SnapshotService
         entry.Counting = result.State;
         if (result.Full)
         {
+            var took = timeProvider.GetElapsedTime(started);
             entry.VerifiedAt = now;
+            entry.NextVerify = now + TimeSpan.FromTicks(Math.Max(_verifyEvery.Ticks, took.Ticks * VerifyDutyFactor));
         }
 
         if (result.Drift is > 0 and long drift)

@@ -270,10 +270,12 @@ internal sealed partial class SnapshotService(NpgsqlDataSource dataSource, Event
 
         // The counting state (docs/design.md §18), written under Gate; null until the first read and after
         // Forget. RequireFull: the next read must be a full one (links were deleted or updated, or
-        // notifications may have been missed). VerifiedAt: when the last full read ran.
+        // notifications may have been missed). VerifiedAt: when the last full read ran; NextVerify: when
+        // the periodic verification is due again.
         public CountingState? Counting;
         public int RequireFull;
         public DateTime VerifiedAt;
+        public DateTime NextVerify;
     }
 #pragma warning restore CA1001
 }

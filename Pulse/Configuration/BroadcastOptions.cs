@@ -20,7 +20,8 @@ internal sealed class BroadcastOptions
     /// <c>Broadcast:VerifySeconds</c>, default 60, 0 to 86,400 (0: never): how often a watched event's
     /// incremental counts are compared with a full read of its links, which repairs them and counts the
     /// difference in <c>pulse_count_drift_total</c> (docs/design.md §18). An event is also verified once
-    /// after it ends. Each verification costs one full read (about 1 s of one database core at 1,000,000 links).
+    /// after it ends. Each verification costs one full read (about 1 s of one database core at 1,000,000
+    /// links), so the period is stretched to 100 times the last full read's duration when that is longer.
     /// </summary>
     public int VerifySeconds { get; set; } = 60;
 }
