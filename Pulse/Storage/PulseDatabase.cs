@@ -27,7 +27,8 @@ internal static class PulseDatabase
         // EnableIntegratedSecurity) is not enabled: no PostgreSQL service offered to Pulse uses it.
         builder.EnableTransportSecurity();
 
-        // The view-model statement returns int[] per side; the slim builder leaves arrays out unless asked.
+        // The counting header returns text[] (the sides) and ViewModelQuery int[] per side; the slim
+        // builder leaves arrays out unless asked.
         builder.EnableArrays();
         return builder.Build();
     }
