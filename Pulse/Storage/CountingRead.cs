@@ -22,25 +22,33 @@ internal static class CountingRead
         FROM events e WHERE e.id = $1
         """;
 
-    // Every link of the event inside [start_at, end_at): side number, entry, created_at. The full read
-    // walks the index (keyword_id, created_at) INCLUDE (uniq_entry_id), one range per keyword.
-    private const string Links = """
+    // Every link of the event inside [start_at, end_at), from the links named next: side number, entry,
+    // created_at.
+    private const string Sides = """
+
         SELECT k.side, l.uniq_entry_id, l.created_at
         FROM events e
         JOIN (SELECT id, (dense_rank() OVER (ORDER BY query COLLATE "C"))::int - 1 AS side FROM keywords WHERE event_id = $1) k ON true
-        JOIN uniq_entry_keywords l ON l.keyword_id = k.id AND l.created_at >= e.start_at AND l.created_at < e.end_at
-        WHERE e.id = $1
+        JOIN
         """;
 
-    internal const string FullSql = "-- pulse: counting full\n" + Links;
+    private const string Window = " l ON l.keyword_id = k.id AND l.created_at >= e.start_at AND l.created_at < e.end_at WHERE e.id = $1";
 
-    // Only the links whose transaction snapshot $2 did not see: begun at or after its xmax, or in
-    // progress then (its xip). Walks the index on pulse_xact (migration 005), a range and a few points.
-    internal const string DeltaSql = "-- pulse: counting delta\n" + Links + """
+    // All of them: the index (keyword_id, created_at) INCLUDE (uniq_entry_id), one range per keyword.
+    internal const string FullSql = "-- pulse: counting full" + Sides + " uniq_entry_keywords" + Window;
 
-          AND (l.pulse_xact >= pg_snapshot_xmax($2::pg_snapshot)
-               OR l.pulse_xact = ANY (ARRAY(SELECT pg_snapshot_xip($2::pg_snapshot))))
-        """;
+    // Only those of the transactions snapshot $2 did not see: begun at or after its xmax, or in progress
+    // then (its xip, all below xmax: the two arms never meet). Each arm walks the index on pulse_xact
+    // (migration 005) on its own before the links meet the keywords: joined directly, an OR of the two
+    // kept the planner on the keyword index, which walks every link of the window (found measuring).
+    internal const string DeltaSql = """
+        -- pulse: counting delta
+        WITH fresh AS MATERIALIZED (
+            SELECT uniq_entry_id, keyword_id, created_at FROM uniq_entry_keywords WHERE pulse_xact >= pg_snapshot_xmax($2::pg_snapshot)
+            UNION ALL
+            SELECT uniq_entry_id, keyword_id, created_at FROM uniq_entry_keywords WHERE pulse_xact = ANY (ARRAY(SELECT pg_snapshot_xip($2::pg_snapshot)))
+        )
+        """ + Sides + " fresh" + Window;
 
     /// <summary>
     /// Brings <paramref name="state"/> up to date, or reads a new one when <paramref name="state"/> is
