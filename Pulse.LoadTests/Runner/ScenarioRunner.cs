@@ -50,7 +50,7 @@ internal static class ScenarioRunner
         var context = new ScenarioContext(options, target, database, eventId, http);
 
         // Bounded in time: the load, a minute of joining per 3,000 sockets, and five minutes of slack.
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds((options.Duration * Math.Max(1, options.Interval)) + 300 + (options.Connections / 50)));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds((options.Duration * Math.Max(1, options.Interval)) + 300 + (options.Connections / 50) + options.SlackSeconds));
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
