@@ -13,6 +13,9 @@ namespace Pulse.LoadTests.Data;
 /// <param name="IdPrefix">20 hex digits: generated entry g has the id <c>IdPrefix + g as 12 hex digits</c>.</param>
 internal sealed record BigEvent(Guid Id, DateTime StartAt, DateTime EndAt, string[] Sides, Guid[] Keywords, string IdPrefix)
 {
+    /// <summary>20 other hex digits of the event's id, for the generated links' ids.</summary>
+    public string LinkIdPrefix => Id.ToString("N")[12..];
+
     /// <summary>The id of generated entry <paramref name="g"/>, as the generating SQL builds it.</summary>
     public Guid EntryId(long g) => Guid.Parse(IdPrefix + g.ToString("x12", CultureInfo.InvariantCulture));
 }
@@ -75,52 +78,91 @@ internal sealed partial class BigEventDatabase(NpgsqlDataSource dataSource) : IA
     }
 
     /// <summary>
-    /// Generates entries <c>[first, first + count)</c> and their links, spread evenly over
-    /// <c>[start_at, start_at + spanSeconds)</c> (the golden-ratio sequence, so every batch covers the
-    /// whole span): entry g on side <c>g % 3</c>, through one of the side's two keywords; every 20th
-    /// entry linked again through the side's other keyword at another time. Returns the links made.
+    /// Generates entries <c>[first, first + count)</c> of <paramref name="total"/> and their links in one
+    /// transaction: entry g on side <c>g % 3</c>, through one of the side's two keywords, at
+    /// <c>start_at + span × (g + jitter) / total</c>, so the entries spread evenly over the span and each
+    /// batch appends to the right end of every keyword's index range; every 20th entry is linked again
+    /// through the side's other keyword at another time of the span. Links go in index order with
+    /// sequential ids. Returns the links made.
     /// </summary>
-    public async Task<long> GenerateAsync(BigEvent bigEvent, long first, long count, double spanSeconds, CancellationToken cancellationToken)
+    public async Task<long> GenerateAsync(BigEvent bigEvent, long first, long count, long total, double spanSeconds, CancellationToken cancellationToken)
     {
         long last = first + count - 1;
-        await using (var entries = dataSource.CreateCommand(
-            Tag + """
-            insert into uniq_entries (id, hashtags, user_mentions, flat_text, kind, created_at)
-            select ($1 || lpad(to_hex(g), 12, '0'))::uuid, $2, '{}', 'big-event generated row', 0,
-                   $3 + ($4 * ((g * 0.6180339887498949) - floor(g * 0.6180339887498949))) * interval '1 second'
-            from generate_series($5::bigint, $6::bigint) as g
-            """))
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        (NpgsqlTransaction transaction, _) = await BeginUncheckedAsync(connection, cancellationToken);
+        await using (transaction)
         {
-            entries.Parameters.AddWithValue(bigEvent.IdPrefix);
-            entries.Parameters.AddWithValue(Hashtags);
-            entries.Parameters.AddWithValue(bigEvent.StartAt);
-            entries.Parameters.AddWithValue(spanSeconds);
-            entries.Parameters.AddWithValue(first);
-            entries.Parameters.AddWithValue(last);
-            await entries.ExecuteNonQueryAsync(cancellationToken);
-        }
+            await using (var entries = new NpgsqlCommand(
+                Tag + """
+                insert into uniq_entries (id, hashtags, user_mentions, flat_text, kind, created_at)
+                select ($1 || lpad(to_hex(g), 12, '0'))::uuid, $2, '{}', 'big-event generated row', 0,
+                       $3 + ($4 * (g + (g * 0.6180339887498949) - floor(g * 0.6180339887498949)) / $7) * interval '1 second'
+                from generate_series($5::bigint, $6::bigint) as g
+                """, connection, transaction))
+            {
+                entries.Parameters.AddWithValue(bigEvent.IdPrefix);
+                entries.Parameters.AddWithValue(Hashtags);
+                entries.Parameters.AddWithValue(bigEvent.StartAt);
+                entries.Parameters.AddWithValue(spanSeconds);
+                entries.Parameters.AddWithValue(first);
+                entries.Parameters.AddWithValue(last);
+                entries.Parameters.AddWithValue((double)total);
+                await entries.ExecuteNonQueryAsync(cancellationToken);
+            }
 
-        await using var links = dataSource.CreateCommand(
-            Tag + """
-            insert into uniq_entry_keywords (uniq_entry_id, keyword_id, created_at)
-            select ($1 || lpad(to_hex(g), 12, '0'))::uuid, ($2::uuid[])[1 + (g % 3) * 2 + (g / 3) % 2],
-                   $3 + ($4 * ((g * 0.6180339887498949) - floor(g * 0.6180339887498949))) * interval '1 second'
-            from generate_series($5::bigint, $6::bigint) as g
-            union all
-            select ($1 || lpad(to_hex(g), 12, '0'))::uuid, ($2::uuid[])[2 + (g % 3) * 2 - (g / 3) % 2],
-                   $3 + ($4 * ((g * 0.4142135623730950) - floor(g * 0.4142135623730950))) * interval '1 second'
-            from generate_series($5::bigint, $6::bigint) as g
-            where g % $7 = $8
-            """);
-        links.Parameters.AddWithValue(bigEvent.IdPrefix);
-        links.Parameters.AddWithValue(bigEvent.Keywords);
-        links.Parameters.AddWithValue(bigEvent.StartAt);
-        links.Parameters.AddWithValue(spanSeconds);
-        links.Parameters.AddWithValue(first);
-        links.Parameters.AddWithValue(last);
-        links.Parameters.AddWithValue((long)SecondLinkModulus);
-        links.Parameters.AddWithValue((long)SecondLinkRemainder);
-        return await links.ExecuteNonQueryAsync(cancellationToken);
+            await using var links = new NpgsqlCommand(
+                Tag + """
+                insert into uniq_entry_keywords (id, uniq_entry_id, keyword_id, created_at)
+                select ($9 || lpad(to_hex($5 + row_number() over (order by k, t)), 12, '0'))::uuid, e, k, t
+                from (
+                  select ($1 || lpad(to_hex(g), 12, '0'))::uuid as e, ($2::uuid[])[1 + (g % 3) * 2 + (g / 3) % 2] as k,
+                         $3 + ($4 * (g + (g * 0.6180339887498949) - floor(g * 0.6180339887498949)) / $10) * interval '1 second' as t
+                  from generate_series($5::bigint, $6::bigint) as g
+                  union all
+                  select ($1 || lpad(to_hex(g), 12, '0'))::uuid, ($2::uuid[])[2 + (g % 3) * 2 - (g / 3) % 2],
+                         $3 + ($4 * ((g * 0.4142135623730950) - floor(g * 0.4142135623730950))) * interval '1 second'
+                  from generate_series($5::bigint, $6::bigint) as g
+                  where g % $7 = $8) as l
+                order by k, t
+                """, connection, transaction);
+            links.Parameters.AddWithValue(bigEvent.IdPrefix);
+            links.Parameters.AddWithValue(bigEvent.Keywords);
+            links.Parameters.AddWithValue(bigEvent.StartAt);
+            links.Parameters.AddWithValue(spanSeconds);
+            links.Parameters.AddWithValue(first);
+            links.Parameters.AddWithValue(last);
+            links.Parameters.AddWithValue((long)SecondLinkModulus);
+            links.Parameters.AddWithValue((long)SecondLinkRemainder);
+            links.Parameters.AddWithValue(bigEvent.LinkIdPrefix);
+            links.Parameters.AddWithValue((double)total);
+            int made = await links.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return made;
+        }
+    }
+
+    /// <summary>
+    /// A transaction that skips foreign-key checks (<c>session_replication_role = replica</c>, a
+    /// superuser's setting) when allowed: generation makes each entry before its links and links only
+    /// this event's keywords, and deletion removes entries only this event links; the checks would
+    /// cost a lookup per row (a scan of every link per deleted entry, as <c>uniq_entry_id</c> has no
+    /// index). Without the privilege: an ordinary transaction, and false.
+    /// </summary>
+    private static async Task<(NpgsqlTransaction Transaction, bool Unchecked)> BeginUncheckedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await using var role = new NpgsqlCommand("set local session_replication_role = replica", connection, transaction);
+            await role.ExecuteNonQueryAsync(cancellationToken);
+            return (transaction, true);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            await transaction.DisposeAsync();
+            return (await connection.BeginTransactionAsync(cancellationToken), false);
+        }
     }
 
     /// <summary>Fresh statistics and a fresh visibility map, so the planner knows the sizes and index-only scans work.</summary>
@@ -160,46 +202,36 @@ internal sealed partial class BigEventDatabase(NpgsqlDataSource dataSource) : IA
     }
 
     /// <summary>
-    /// Removes every entry and link of the event, then its keywords and the event. The links have
-    /// no index on <c>uniq_entry_id</c>, so the foreign-key check of each deleted entry would scan
-    /// them all: as a superuser the first transaction skips those checks
-    /// (<c>session_replication_role = replica</c>; every row it removes belongs to this event alone).
-    /// Otherwise it deletes links then entries with the checks, which is slow at millions of rows.
+    /// Removes every entry and link of the event, then its keywords and the event. Without the
+    /// privilege to skip the foreign-key checks (<see cref="BeginUncheckedAsync"/>) it deletes links
+    /// then entries with the checks, which is slow at millions of rows.
     /// </summary>
     public async Task DeleteAsync(BigEvent bigEvent, CancellationToken cancellationToken)
     {
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            bool replica = true;
-            try
+            (NpgsqlTransaction transaction, bool skipsChecks) = await BeginUncheckedAsync(connection, cancellationToken);
+            await using (transaction)
             {
-                await using var role = new NpgsqlCommand("set local session_replication_role = replica", connection, transaction);
-                await role.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-            {
-                replica = false;
-                await transaction.RollbackAsync(cancellationToken);
-            }
+                if (skipsChecks)
+                {
+                    await ExecuteAsync(connection, transaction,
+                        Tag + "delete from uniq_entries e using uniq_entry_keywords l where l.uniq_entry_id = e.id and l.keyword_id = any($1)",
+                        bigEvent.Keywords, cancellationToken);
+                    await ExecuteAsync(connection, transaction, Tag + "delete from uniq_entry_keywords where keyword_id = any($1)",
+                        bigEvent.Keywords, cancellationToken);
+                }
+                else
+                {
+                    await ExecuteAsync(connection, transaction,
+                        Tag + """
+                        with gone as (delete from uniq_entry_keywords where keyword_id = any($1) returning uniq_entry_id)
+                        delete from uniq_entries where id in (select uniq_entry_id from gone)
+                        """,
+                        bigEvent.Keywords, cancellationToken);
+                }
 
-            if (replica)
-            {
-                await ExecuteAsync(connection, transaction,
-                    Tag + "delete from uniq_entries e using uniq_entry_keywords l where l.uniq_entry_id = e.id and l.keyword_id = any($1)",
-                    bigEvent.Keywords, cancellationToken);
-                await ExecuteAsync(connection, transaction, Tag + "delete from uniq_entry_keywords where keyword_id = any($1)",
-                    bigEvent.Keywords, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-            }
-            else
-            {
-                await ExecuteAsync(connection, null,
-                    Tag + """
-                    with gone as (delete from uniq_entry_keywords where keyword_id = any($1) returning uniq_entry_id)
-                    delete from uniq_entries where id in (select uniq_entry_id from gone)
-                    """,
-                    bigEvent.Keywords, cancellationToken);
             }
         }
 
@@ -214,7 +246,7 @@ internal sealed partial class BigEventDatabase(NpgsqlDataSource dataSource) : IA
         await removeEvent.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Guid[] keywords, CancellationToken cancellationToken)
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, Guid[] keywords, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.AddWithValue(keywords);

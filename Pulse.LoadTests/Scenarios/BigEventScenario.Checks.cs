@@ -151,6 +151,19 @@ internal sealed partial class BigEventScenario
         stats.SetFigure("database time per computation (ms)", computations > 0 ? Ms(d.LinkMs / computations) : "n/a");
     }
 
+    /// <summary>The mean computation time between two readings of <c>/metrics</c> (zero when unknown).</summary>
+    private static TimeSpan LongestComputation(Dictionary<string, double>? before, Dictionary<string, double>? after)
+    {
+        if (before is null || after is null)
+        {
+            return TimeSpan.Zero;
+        }
+
+        double count = after.GetValueOrDefault(Computations + "_count") - before.GetValueOrDefault(Computations + "_count");
+        double sum = after.GetValueOrDefault(Computations + "_sum") - before.GetValueOrDefault(Computations + "_sum");
+        return count > 0 ? TimeSpan.FromSeconds(sum / count) : TimeSpan.Zero;
+    }
+
     /// <summary>The upper bound of the highest bucket that gained a computation: the maximum, to the histogram's resolution.</summary>
     private static string MaxBound(Dictionary<string, double> before, Dictionary<string, double> after, double computations)
     {

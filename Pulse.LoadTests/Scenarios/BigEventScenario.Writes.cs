@@ -10,10 +10,8 @@ internal sealed partial class BigEventScenario
     /// <summary>200 rows a second: 20 rows every 100 ms, each batch one transaction and one POST.</summary>
     private const int RowsPerBatch = 20;
     private static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(100);
-    /// <summary>How long the final numbers may take to settle after the last POST (two windows plus a computation, with room).</summary>
+    /// <summary>How long the final numbers may take to settle after the last POST, beyond the computations themselves.</summary>
     private static readonly TimeSpan SettleBound = TimeSpan.FromSeconds(10);
-    /// <summary>The same version seen this long apart means no computation is pending any more.</summary>
-    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1.5);
     private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(500);
 
     /// <summary>What the write phase wrote.</summary>
@@ -113,40 +111,32 @@ internal sealed partial class BigEventScenario
     }
 
     /// <summary>
-    /// After the last batch: one more POST, then <c>GET</c> every 500 ms until the version holds
-    /// still for 1.5 s (at most 10 s, 40 polls in all); away from a minute's turn, whose zero point would be a new
-    /// version reaching the subscribers after the reading. Returns the settled view, or null.
+    /// After the last batch and the reference: one more POST, then <c>GET</c> every 500 ms until the
+    /// numbers equal the reference or <paramref name="bound"/> passes (ten seconds plus two of the
+    /// longest computations seen: a computation in flight, then the trailing one), and away from a
+    /// minute's turn, whose zero point would be a new version reaching the subscribers after the
+    /// reading. Returns the last view read, or null.
     /// </summary>
-    private static async Task<ServerView?> SettleAsync(ScenarioContext context, ScenarioContext eventContext, CancellationToken cancellationToken)
+    private static async Task<ServerView?> SettleAsync(
+        ScenarioContext context, ScenarioContext eventContext, BigEventNumbers reference, TimeSpan bound, CancellationToken cancellationToken)
     {
         context.Stats.LiveLine = "settling";
         await eventContext.NotifyAsync("big-final", cancellationToken);
         ServerView? view = null;
         long start = Stopwatch.GetTimestamp();
-        long stableSince = start;
-        for (int poll = 0; poll < 40; poll++)
+        int polls = (int)Math.Min(3600, (bound / SettlePoll) + 12);
+        for (int poll = 0; poll < polls; poll++)
         {
             await Task.Delay(SettlePoll, cancellationToken);
-            ServerView? now = await ReadViewAsync(context, eventContext.EventId, cancellationToken);
-            if (now is null)
-            {
-                continue;
-            }
-
-            if (view is null || now.Version != view.Version)
-            {
-                stableSince = Stopwatch.GetTimestamp();
-            }
-
-            view = now;
-            TimeSpan sinceStart = Stopwatch.GetElapsedTime(start);
-            bool quiet = Stopwatch.GetElapsedTime(stableSince) >= Quiet;
-            if ((quiet || sinceStart > SettleBound) && !NearMinuteTurn())
+            view = await ReadViewAsync(context, eventContext.EventId, cancellationToken) ?? view;
+            bool settled = view is not null && Differences(view.Numbers, reference).Count == 0;
+            if ((settled || Stopwatch.GetElapsedTime(start) > bound) && !NearMinuteTurn())
             {
                 break;
             }
         }
 
+        context.Stats.SetFigure("settled after (s)", Seconds(Stopwatch.GetElapsedTime(start)));
         // Room for the settled broadcast to reach every subscriber.
         await Task.Delay(SettlePoll, cancellationToken);
         return view;

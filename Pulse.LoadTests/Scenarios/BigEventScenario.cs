@@ -74,7 +74,7 @@ internal sealed partial class BigEventScenario : IScenario
         for (long first = 0; first < rows; first += GenerationBatch)
         {
             stats.LiveLine = FormattableString.Invariant($"generating rows {first:N0}..{Math.Min(rows, first + GenerationBatch):N0} of {rows:N0}");
-            links += await database.GenerateAsync(bigEvent, first, Math.Min(GenerationBatch, rows - first), spanSeconds, cancellationToken);
+            links += await database.GenerateAsync(bigEvent, first, Math.Min(GenerationBatch, rows - first), rows, spanSeconds, cancellationToken);
         }
 
         TimeSpan generation = Stopwatch.GetElapsedTime(start);
@@ -90,7 +90,7 @@ internal sealed partial class BigEventScenario : IScenario
         stats.SetFigure("analyze + vacuum (s)", Seconds(vacuum));
 
         stats.LiveLine = "cold GET";
-        string? cold = await ColdGetAsync(context, bigEvent.Id, cancellationToken);
+        TimeSpan? cold = await ColdGetAsync(context, bigEvent.Id, cancellationToken);
         if (cold is null)
         {
             return;
@@ -108,9 +108,14 @@ internal sealed partial class BigEventScenario : IScenario
         Dictionary<string, double>? metricsBefore = await ReadMetricsAsync(context, cancellationToken);
         StatementTotals? statementsBefore = statements ? await database.ReadStatementsAsync(cancellationToken) : null;
         WriteCounts written = await WriteAsync(context, eventContext, database, bigEvent, cancellationToken);
-        ServerView? final = await SettleAsync(context, eventContext, cancellationToken);
         Dictionary<string, double>? metricsAfter = await ReadMetricsAsync(context, cancellationToken);
         StatementTotals? statementsAfter = statements ? await database.ReadStatementsAsync(cancellationToken) : null;
+
+        // The rows are final now: the reference first, then wait (bounded) for the server to agree.
+        stats.LiveLine = "reference counts";
+        BigEventNumbers reference = await database.ReferenceAsync(bigEvent.Id, cancellationToken);
+        TimeSpan longest = cold.Value > LongestComputation(metricsBefore, metricsAfter) ? cold.Value : LongestComputation(metricsBefore, metricsAfter);
+        ServerView? final = await SettleAsync(context, eventContext, reference, SettleBound + (2 * longest), cancellationToken);
         GroupResult result = await group.StopAsync();
         context.WorkerCpuSeconds = options.Workers > 1 ? result.CpuSeconds : 0;
 
@@ -119,8 +124,6 @@ internal sealed partial class BigEventScenario : IScenario
             $"{written.Rows} ({written.Late} late, {written.SecondLinks} second links, {written.Ahead} ahead) in {written.Batches} batches"));
         ReportComputations(stats, metricsBefore, metricsAfter, statementsBefore, statementsAfter);
         ReportMemory(stats, metricsAfter);
-
-        BigEventNumbers reference = await database.ReferenceAsync(bigEvent.Id, cancellationToken);
         CheckNumbers(context, final, reference, result);
         if (result.Joined < options.Connections)
         {
@@ -134,7 +137,7 @@ internal sealed partial class BigEventScenario : IScenario
     }
 
     /// <summary>The first <c>GET /v1/events/{id}</c> of the event: its wall time (a 404 while the catalog has not heard of the event is retried).</summary>
-    private static async Task<string?> ColdGetAsync(ScenarioContext context, Guid eventId, CancellationToken cancellationToken)
+    private static async Task<TimeSpan?> ColdGetAsync(ScenarioContext context, Guid eventId, CancellationToken cancellationToken)
     {
         // A connection made beforehand, so the figure is the request and not a TCP handshake.
         using (HttpResponseMessage warm = await context.Http.GetAsync(new Uri(context.Target.BaseUri, "healthz"), cancellationToken))
@@ -146,12 +149,12 @@ internal sealed partial class BigEventScenario : IScenario
         for (int attempt = 0; attempt < 100; attempt++)
         {
             long sentAt = Stopwatch.GetTimestamp();
-            (HttpStatusCode status, string body) = await GetViewAsync(context, eventId, cancellationToken);
+            (HttpStatusCode status, _) = await GetViewAsync(context, eventId, cancellationToken);
             TimeSpan elapsed = Stopwatch.GetElapsedTime(sentAt);
             if (status == HttpStatusCode.OK)
             {
                 context.Stats.SetFigure("cold GET (ms)", Ms(elapsed.TotalMilliseconds));
-                return body;
+                return elapsed;
             }
 
             if (status != HttpStatusCode.NotFound || Stopwatch.GetTimestamp() > deadline)
