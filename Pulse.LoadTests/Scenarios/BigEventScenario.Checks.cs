@@ -172,7 +172,8 @@ internal sealed partial class BigEventScenario
             .Select(k => (Key: k, Le: k[prefix.Length..^2]))
             .Where(b => b.Le != "+Inf")
             .Select(b => (b.Key, Bound: double.Parse(b.Le, CultureInfo.InvariantCulture)))
-            .OrderBy(b => b.Bound);
+            .OrderBy(b => b.Bound)
+            .ToList();
         foreach (var (key, bound) in bounds)
         {
             if (after[key] - before.GetValueOrDefault(key) >= computations)
@@ -181,7 +182,7 @@ internal sealed partial class BigEventScenario
             }
         }
 
-        return "> the largest bucket";
+        return bounds.Count == 0 ? "n/a" : "> " + Ms(bounds[^1].Bound * 1000);
     }
 
     /// <summary>Bytes per counted entry from the gauges <c>pulse_counting_bytes</c> and <c>pulse_counting_entries</c>; "n/a" without them.</summary>
