@@ -83,7 +83,7 @@ internal sealed partial class BigEventDatabase(NpgsqlDataSource dataSource) : IA
     /// <c>start_at + span × (g + jitter) / total</c>, so the entries spread evenly over the span and each
     /// batch appends to the right end of every keyword's index range; every 20th entry is linked again
     /// through the side's other keyword at another time of the span. Links go in index order with
-    /// sequential ids. Returns the links made.
+    /// sequential ids (batch ranges apart: a batch of n entries makes at most 2n links). Returns the links made.
     /// </summary>
     public async Task<long> GenerateAsync(BigEvent bigEvent, long first, long count, long total, double spanSeconds, CancellationToken cancellationToken)
     {
@@ -113,7 +113,7 @@ internal sealed partial class BigEventDatabase(NpgsqlDataSource dataSource) : IA
             await using var links = new NpgsqlCommand(
                 Tag + """
                 insert into uniq_entry_keywords (id, uniq_entry_id, keyword_id, created_at)
-                select ($9 || lpad(to_hex($5 + row_number() over (order by k, t)), 12, '0'))::uuid, e, k, t
+                select ($9 || lpad(to_hex((2 * $5) + row_number() over (order by k, t)), 12, '0'))::uuid, e, k, t
                 from (
                   select ($1 || lpad(to_hex(g), 12, '0'))::uuid as e, ($2::uuid[])[1 + (g % 3) * 2 + (g / 3) % 2] as k,
                          $3 + ($4 * (g + (g * 0.6180339887498949) - floor(g * 0.6180339887498949)) / $10) * interval '1 second' as t
