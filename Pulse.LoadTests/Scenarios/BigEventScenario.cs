@@ -159,6 +159,7 @@ internal sealed partial class BigEventScenario : IScenario
 
             if (status != HttpStatusCode.NotFound || Stopwatch.GetTimestamp() > deadline)
             {
+                context.Stats.SetFigure("cold GET (ms)", FormattableString.Invariant($"{(int)status} after {elapsed.TotalMilliseconds:F0}"));
                 context.CheckFailures.Add("cold GET /v1/events/{id} answered " + (int)status);
                 return null;
             }
