@@ -8,10 +8,9 @@ namespace Pulse.LoadTests.Data;
 /// <param name="Id">The event's id.</param>
 /// <param name="StartAt">100 minutes before its creation.</param>
 /// <param name="EndAt">20 minutes after its creation.</param>
-/// <param name="Sides">The sides, in ordinal order.</param>
 /// <param name="Keywords">Keyword ids, two per side: side s has <c>Keywords[2s]</c> and <c>Keywords[2s + 1]</c>.</param>
 /// <param name="IdPrefix">20 hex digits: generated entry g has the id <c>IdPrefix + g as 12 hex digits</c>.</param>
-internal sealed record BigEvent(Guid Id, DateTime StartAt, DateTime EndAt, string[] Sides, Guid[] Keywords, string IdPrefix)
+internal sealed record BigEvent(Guid Id, DateTime StartAt, DateTime EndAt, Guid[] Keywords, string IdPrefix)
 {
     /// <summary>20 other hex digits of the event's id, for the generated links' ids.</summary>
     public string LinkIdPrefix => Id.ToString("N")[12..];
@@ -73,8 +72,7 @@ internal sealed partial class BigEventDatabase(NpgsqlDataSource dataSource) : IA
         }
 
         await transaction.CommitAsync(cancellationToken);
-        string[] sides = KeywordNames.Select(k => k.Side).Distinct().Order(StringComparer.Ordinal).ToArray();
-        return new BigEvent(id, start, end, sides, keywords, id.ToString("N")[..20]);
+        return new BigEvent(id, start, end, keywords, id.ToString("N")[..20]);
     }
 
     /// <summary>

@@ -26,6 +26,11 @@ internal sealed partial class BigEventScenario : IScenario
     private static readonly TimeSpan CatalogWait = TimeSpan.FromSeconds(5);
     /// <summary>Deleting ten million rows takes about a minute; the run's own token may be gone by then.</summary>
     private static readonly TimeSpan CleanupBound = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// GETs of the view have their own client: a cold computation of ten million rows outlasts the
+    /// runner's 30 s request timeout (the run's own bound still holds).
+    /// </summary>
+    private static readonly HttpClient Views = new(new SocketsHttpHandler()) { Timeout = TimeSpan.FromMinutes(10) };
 
     public string Name => "big-event";
     public bool NeedsDatabase => true;
@@ -140,7 +145,7 @@ internal sealed partial class BigEventScenario : IScenario
     private static async Task<TimeSpan?> ColdGetAsync(ScenarioContext context, Guid eventId, CancellationToken cancellationToken)
     {
         // A connection made beforehand, so the figure is the request and not a TCP handshake.
-        using (HttpResponseMessage warm = await context.Http.GetAsync(new Uri(context.Target.BaseUri, "healthz"), cancellationToken))
+        using (HttpResponseMessage warm = await Views.GetAsync(new Uri(context.Target.BaseUri, "healthz"), cancellationToken))
         {
             _ = warm.StatusCode;
         }
@@ -176,7 +181,7 @@ internal sealed partial class BigEventScenario : IScenario
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(context.Target.BaseUri, "v1/events/" + eventId.ToString("D")));
         request.Headers.Authorization = new("Bearer", context.Options.ApiKey);
-        using HttpResponseMessage response = await context.Http.SendAsync(request, cancellationToken);
+        using HttpResponseMessage response = await Views.SendAsync(request, cancellationToken);
         return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
