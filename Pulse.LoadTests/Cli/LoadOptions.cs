@@ -5,7 +5,7 @@ namespace Pulse.LoadTests.Cli;
 /// <summary>Command-line options; <c>--help</c> lists them all.</summary>
 internal sealed class LoadOptions
 {
-    [Option("scenario", Required = true, HelpText = "connections | fanout | flood | join-storm | rest")]
+    [Option("scenario", Required = true, HelpText = "connections | fanout | flood | join-storm | rest | big-event")]
     public string Scenario { get; set; } = "";
 
     [Option("target", Default = "http://127.0.0.1:4000", HelpText = "Base URL of the server under test.")]
@@ -50,7 +50,16 @@ internal sealed class LoadOptions
     [Option("upgrade-after-request", HelpText = "Each socket first sends GET /healthz on its connection and reads the answer, then upgrades: the path of upgrades nginx sends over kept-alive upstream connections.")]
     public bool UpgradeAfterRequest { get; set; }
 
-    [Option("smoke", HelpText = "Tiny run (20 sockets, 3 s, 20/s) asserting correctness only.")]
+    [Option("rows", Default = 1_000_000, HelpText = "big-event: entries generated in the event's window before the run (up to 50,000,000).")]
+    public int Rows { get; set; } = 1_000_000;
+
+    [Option("write-seconds", Default = 30, HelpText = "big-event: seconds of writes (200 rows/s in batches of 20 every 100 ms, each followed by a POST).")]
+    public int WriteSeconds { get; set; } = 30;
+
+    [Option("keep", HelpText = "big-event: keep the generated event and rows instead of deleting them at the end.")]
+    public bool Keep { get; set; }
+
+    [Option("smoke", HelpText = "Tiny run (20 sockets, 3 s, 20/s; big-event: 10,000 rows, 5 s of writes, 10 sockets) asserting correctness only.")]
     public bool Smoke { get; set; }
 
     [Option("worker-index", Default = -1, Hidden = true, HelpText = "Internal: run as worker k of --workers.")]
@@ -60,6 +69,9 @@ internal sealed class LoadOptions
     public int WorkerOffset { get; set; }
 
     public bool IsWorker => WorkerIndex >= 0;
+
+    /// <summary>Extra seconds the run may take beyond the load: big-event generates, vacuums and deletes its rows.</summary>
+    public int SlackSeconds => Scenario == "big-event" ? (Rows / 20_000) + (WriteSeconds * 2) : 0;
 
     /// <summary>Smoke runs shrink every knob: seconds and a handful of sockets, correctness only.</summary>
     public void ApplySmoke()
@@ -72,5 +84,11 @@ internal sealed class LoadOptions
         Connections = Math.Min(Connections, 20);
         Duration = Math.Min(Duration, 3);
         Rate = Rate is { } rate ? Math.Min(rate, 20) : 20;
+        Rows = Math.Min(Rows, 10_000);
+        WriteSeconds = Math.Min(WriteSeconds, 5);
+        if (Scenario == "big-event")
+        {
+            Connections = Math.Min(Connections, 10);
+        }
     }
 }

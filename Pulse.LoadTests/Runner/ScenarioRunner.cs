@@ -49,8 +49,8 @@ internal static class ScenarioRunner
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
         var context = new ScenarioContext(options, target, database, eventId, http);
 
-        // Bounded in time: the load, a minute of joining per 3,000 sockets, and five minutes of slack.
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds((options.Duration * Math.Max(1, options.Interval)) + 300 + (options.Connections / 50)));
+        // Bounded in time: the load, a minute of joining per 3,000 sockets, five minutes of slack, and big-event's rows to make and delete.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds((options.Duration * Math.Max(1, options.Interval)) + 300 + (options.Connections / 50) + options.SlackSeconds));
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;

@@ -14,7 +14,8 @@ internal interface IScenario
 internal static class Scenarios
 {
     public static readonly IScenario[] All =
-        [new ConnectionsScenario(), new FanoutScenario(), new FloodScenario(), new JoinStormScenario(), new RestScenario()];
+        [new ConnectionsScenario(), new FanoutScenario(), new FloodScenario(), new JoinStormScenario(), new RestScenario(),
+         new BigEventScenario()];
 
     public static IScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 }

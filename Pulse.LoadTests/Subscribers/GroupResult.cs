@@ -21,6 +21,8 @@ internal sealed class GroupResult
     public List<long[]> TickLatency { get; set; } = [];
     public long LastVersion { get; set; }
     public string? LastPayload { get; set; }
+    /// <summary>With KeepLastBroadcast: the lowest of the sockets' last broadcast versions (equal to <see cref="LastVersion"/> when every socket has the newest).</summary>
+    public long MinLastVersion { get; set; }
 
     public static List<long[]> Encode(HistogramBase histogram) =>
         histogram.RecordedValues().Select(v => new[] { v.ValueIteratedTo, v.CountAtValueIteratedTo }).ToList();
@@ -38,7 +40,7 @@ internal sealed class GroupResult
     {
         var join = ScenarioStats.NewHistogram();
         var tick = ScenarioStats.NewHistogram();
-        var merged = new GroupResult();
+        var merged = new GroupResult { MinLastVersion = parts.Count == 0 ? 0 : parts.Min(p => p.MinLastVersion) };
         foreach (GroupResult part in parts)
         {
             merged.Joined += part.Joined;

@@ -90,7 +90,23 @@ internal sealed partial class SubscriberGroup
             TickLatency = GroupResult.Encode(_tickLatency),
             LastVersion = _lastVersion,
             LastPayload = _lastPayload,
+            MinLastVersion = MinLastVersion(),
         };
+    }
+
+    /// <summary>The lowest last broadcast version over the sockets that connected (0 when one received none).</summary>
+    private long MinLastVersion()
+    {
+        long min = long.MaxValue;
+        for (int i = 0; i < _lastVersionBySocket.Length; i++)
+        {
+            if (_sockets[i] is not null)
+            {
+                min = Math.Min(min, Volatile.Read(ref _lastVersionBySocket[i]));
+            }
+        }
+
+        return min == long.MaxValue ? 0 : min;
     }
 
     public async ValueTask DisposeAsync()

@@ -30,6 +30,8 @@ internal sealed partial class SubscriberGroup(GroupSpec spec, IPEndPoint server,
     private readonly RawClient?[] _sockets = new RawClient?[spec.Count];
     private readonly TaskCompletionSource<bool>?[] _joinWaiters = new TaskCompletionSource<bool>?[spec.Count];
     private readonly long[] _joinSentAt = new long[spec.Count];
+    /// <summary>Per socket, the highest broadcast version it received (KeepLastBroadcast only).</summary>
+    private readonly long[] _lastVersionBySocket = new long[spec.KeepLastBroadcast ? spec.Count : 0];
     private readonly long[] _tickSentAt = new long[MaxTicks];
     /// <summary>Receipts that arrived before their tick's send time was announced (another process's stdin may lag).</summary>
     private readonly ConcurrentQueue<(int Sequence, long ReceivedAt)> _early = new();
@@ -153,6 +155,11 @@ internal sealed partial class SubscriberGroup(GroupSpec spec, IPEndPoint server,
         if (spec.KeepLastBroadcast)
         {
             KeepIfNewest(message);
+            long seen = Volatile.Read(ref _lastVersionBySocket[socket.Index]);
+            if (message.Version > seen)
+            {
+                Volatile.Write(ref _lastVersionBySocket[socket.Index], message.Version);
+            }
         }
 
         if (message.Event.StartsWith("tick-", StringComparison.Ordinal)
