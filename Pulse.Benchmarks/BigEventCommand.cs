@@ -79,7 +79,7 @@ internal static class BigEventCommand
                 {
                     foreach (var (statement, plan) in result.Plans)
                     {
-                        Console.WriteLine($"    {statement}: {plan.ExecutionMs:F2} ms (planning {plan.PlanningMs:F2} ms), {plan.Scans}");
+                        Console.WriteLine($"    {statement}: {plan.ExecutionMs:F2} ms (planning {plan.PlanningMs:F2} ms, JIT {plan.JitMs:F2} ms), {plan.Scans}");
                     }
                 }
 

@@ -11,19 +11,31 @@ namespace Pulse.Benchmarks;
 /// execution and planning time, the rows its top node returned, and the scans of its plan (node type,
 /// index, rows, heap fetches), to check which index a statement walks.
 /// </summary>
-internal sealed record Explained(double ExecutionMs, double PlanningMs, long Rows, string Scans, string Json);
+internal sealed record Explained(double ExecutionMs, double PlanningMs, long Rows, string Scans, string Json)
+{
+    /// <summary>Milliseconds of JIT compilation inside <see cref="ExecutionMs"/> (0 when the statement was not compiled).</summary>
+    public double JitMs { get; init; }
+}
 
 /// <summary>Runs a Pulse statement under EXPLAIN ANALYZE with the parameters Pulse gives it.</summary>
 internal static class BigEventExplain
 {
     /// <summary>
     /// Explains <paramref name="sql"/> with $1 = <paramref name="eventId"/> and, when given, $2 =
-    /// <paramref name="second"/> (a timestamptz for the view-model statement, the snapshot's text for the delta).
+    /// <paramref name="second"/> (a timestamptz for the view-model statement, the snapshot's text for the delta);
+    /// with <paramref name="jitOff"/>, in a transaction that sets <c>jit = off</c> for itself.
     /// </summary>
-    public static async Task<Explained> RunAsync(NpgsqlDataSource dataSource, string sql, Guid eventId, NpgsqlParameter? second, CancellationToken cancellationToken)
+    public static async Task<Explained> RunAsync(NpgsqlDataSource dataSource, string sql, Guid eventId, NpgsqlParameter? second, CancellationToken cancellationToken, bool jitOff = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)\n" + sql, connection);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (jitOff)
+        {
+            await using var set = new NpgsqlCommand("SET LOCAL jit = off", connection, transaction);
+            await set.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)\n" + sql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid> { NpgsqlDbType = NpgsqlDbType.Uuid, TypedValue = eventId });
         if (second is not null)
         {
@@ -31,6 +43,7 @@ internal static class BigEventExplain
         }
 
         string json = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement[0];
         var plan = root.GetProperty("Plan");
@@ -41,7 +54,10 @@ internal static class BigEventExplain
             root.GetProperty("Planning Time").GetDouble(),
             plan.GetProperty("Actual Rows").GetInt64(),
             scans.ToString(),
-            json);
+            json)
+        {
+            JitMs = root.TryGetProperty("JIT", out var jit) ? jit.GetProperty("Timing").GetProperty("Total").GetDouble() : 0,
+        };
     }
 
     /// <summary>The snapshot text as the delta's $2.</summary>

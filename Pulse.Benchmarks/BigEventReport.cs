@@ -13,21 +13,21 @@ internal static class BigEventReport
     public static string RoundLine(int size, BigEventRound r, string load) => string.Create(
         CultureInfo.InvariantCulture,
         $"  {size:N0} round {r.Round} (load {load}): before {r.BeforeDbMs:F1} / {r.BeforeWallMs:F1} ms; after cold {r.ColdDbMs:F1} / {r.ColdWallMs:F1} ms; "
-        + $"after tick {r.TickDbMs:F2} / {r.TickWallMs:F2} ms ({r.DeltaRows} links), suggested delta {r.SuggestedTickDbMs:F2} ms; verify {r.VerifyWallMs:F1} ms; "
+        + $"after tick {r.TickDbMs:F2} / {r.TickWallMs:F2} ms ({r.DeltaRows} links), suggested delta {r.SuggestedTickDbMs:F2} ms (jit off {r.SuggestedNoJitTickDbMs:F2}); verify {r.VerifyWallMs:F1} ms; "
         + $"{r.BytesPerRecord:F1} B/record × {r.Records:N0}; exact {(r.Exact ? "yes" : "NO: " + r.Failures)}");
 
     /// <summary>The medians table, the ratios, and every round.</summary>
     public static string Markdown(IReadOnlyList<BigEventSize> sizes)
     {
         var text = new StringBuilder();
-        Line(text, "| links | before: tick = cold, DB ms | before wall ms | after cold DB ms | after cold wall ms | after tick DB ms | after tick wall ms | verification wall ms | bytes/record (records) | exact | after tick DB ms, suggested delta |");
+        Line(text, "| links | before: tick = cold, DB ms | before wall ms | after cold DB ms | after cold wall ms | after tick DB ms | after tick wall ms | verification wall ms | bytes/record (records) | exact | after tick DB ms, suggested delta (jit on / off) |");
         Line(text, "|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var s in sizes)
         {
             var r = s.Rounds;
             Line(text, $"| {s.Links:N0} | {Median(r, x => x.BeforeDbMs):N1} | {Median(r, x => x.BeforeWallMs):N1} | {Median(r, x => x.ColdDbMs):N1} | {Median(r, x => x.ColdWallMs):N1} "
                 + $"| {Median(r, x => x.TickDbMs):N2} | {Median(r, x => x.TickWallMs):N2} | {Median(r, x => x.VerifyWallMs):N1} "
-                + $"| {Median(r, x => x.BytesPerRecord):N1} ({r[^1].Records:N0}) | {Exact(r)} | {Median(r, x => x.SuggestedTickDbMs):N2} |");
+                + $"| {Median(r, x => x.BytesPerRecord):N1} ({r[^1].Records:N0}) | {Exact(r)} | {Median(r, x => x.SuggestedTickDbMs):N2} / {Median(r, x => x.SuggestedNoJitTickDbMs):N2} |");
         }
 
         Line(text, "");
@@ -43,14 +43,14 @@ internal static class BigEventReport
         }
 
         Line(text, "");
-        Line(text, "| links | round | before DB | before wall | after cold DB | after cold wall | after tick DB | after tick wall | links in delta | suggested delta DB | verification wall | bytes/record | exact |");
+        Line(text, "| links | round | before DB | before wall | after cold DB | after cold wall | after tick DB | after tick wall | links in delta | suggested delta DB (jit on / off) | verification wall | bytes/record | exact |");
         Line(text, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var s in sizes)
         {
             foreach (var x in s.Rounds)
             {
                 Line(text, $"| {s.Links:N0} | {x.Round} | {x.BeforeDbMs:N1} | {x.BeforeWallMs:N1} | {x.ColdDbMs:N1} | {x.ColdWallMs:N1} | {x.TickDbMs:N2} | {x.TickWallMs:N2} "
-                    + $"| {x.DeltaRows} | {x.SuggestedTickDbMs:N2} | {x.VerifyWallMs:N1} | {x.BytesPerRecord:N1} | {(x.Exact ? "yes" : "no: " + x.Failures)} |");
+                    + $"| {x.DeltaRows} | {x.SuggestedTickDbMs:N2} / {x.SuggestedNoJitTickDbMs:N2} | {x.VerifyWallMs:N1} | {x.BytesPerRecord:N1} | {(x.Exact ? "yes" : "no: " + x.Failures)} |");
             }
         }
 

@@ -21,6 +21,7 @@ internal sealed record BigEventRound(
     double TickDbMs,
     double TickWallMs,
     double SuggestedTickDbMs,
+    double SuggestedNoJitTickDbMs,
     double VerifyWallMs,
     long Records,
     double BytesPerRecord,
@@ -110,6 +111,8 @@ internal static class BigEventRounds
         plans.Add(("CountingRead.DeltaSql", delta));
         var suggested = await BigEventExplain.RunAsync(dataSource, SuggestedDeltaSql, id, BigEventExplain.Snapshot(state.Snapshot), cancellationToken);
         plans.Add(("SuggestedDeltaSql", suggested));
+        var suggestedNoJit = await BigEventExplain.RunAsync(dataSource, SuggestedDeltaSql, id, BigEventExplain.Snapshot(state.Snapshot), cancellationToken, jitOff: true);
+        plans.Add(("SuggestedDeltaSql, jit off", suggestedNoJit));
         if (suggested.Rows != delta.Rows)
         {
             failures.Add($"suggested delta read {suggested.Rows} links, Pulse's {delta.Rows}");
@@ -166,6 +169,7 @@ internal static class BigEventRounds
             tickHeader.ExecutionMs + delta.ExecutionMs,
             tickWall,
             tickHeader.ExecutionMs + suggested.ExecutionMs,
+            tickHeader.ExecutionMs + suggestedNoJit.ExecutionMs,
             verifyWall,
             records,
             bytesPerRecord,
