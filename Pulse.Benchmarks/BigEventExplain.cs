@@ -25,7 +25,7 @@ internal static class BigEventExplain
     /// <paramref name="second"/> (a timestamptz for the view-model statement, the snapshot's text for the delta);
     /// with <paramref name="jitOff"/>, in a transaction that sets <c>jit = off</c> for itself.
     /// </summary>
-    public static async Task<Explained> RunAsync(NpgsqlDataSource dataSource, string sql, Guid eventId, NpgsqlParameter? second, CancellationToken cancellationToken, bool jitOff = false)
+    public static async Task<Explained> RunAsync(NpgsqlDataSource dataSource, string sql, Guid eventId, NpgsqlParameter? second, CancellationToken cancellationToken, bool jitOff = false, NpgsqlParameter? third = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -40,6 +40,11 @@ internal static class BigEventExplain
         if (second is not null)
         {
             command.Parameters.Add(second);
+        }
+
+        if (third is not null)
+        {
+            command.Parameters.Add(third);
         }
 
         string json = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
@@ -59,6 +64,10 @@ internal static class BigEventExplain
             JitMs = root.TryGetProperty("JIT", out var jit) ? jit.GetProperty("Timing").GetProperty("Total").GetDouble() : 0,
         };
     }
+
+    /// <summary>The snapshot's in-progress transactions as the delta's $3 (as Pulse passes them).</summary>
+    public static NpgsqlParameter InProgress(string snapshot) =>
+        new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = Pulse.Storage.CountingRead.InProgress(snapshot) };
 
     /// <summary>The snapshot text as the delta's $2.</summary>
     public static NpgsqlParameter Snapshot(string snapshot) =>
