@@ -20,7 +20,7 @@ internal static class BigEventReport
     public static string Markdown(IReadOnlyList<BigEventSize> sizes)
     {
         var text = new StringBuilder();
-        Line(text, "| links | before: tick = cold, DB ms | before wall ms | after cold DB ms | after cold wall ms | after tick DB ms | after tick wall ms | verification wall ms | bytes/record (records) | exact | after tick DB ms, suggested delta (jit on / off) |");
+        Line(text, "| links | before: tick = cold, DB ms | before wall ms | after cold DB ms | after cold wall ms | after tick DB ms | after tick wall ms | verification wall ms | bytes/record (records) | exact | tick DB ms with jit on / tick planning ms |");
         Line(text, "|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var s in sizes)
         {
@@ -43,7 +43,7 @@ internal static class BigEventReport
         }
 
         Line(text, "");
-        Line(text, "| links | round | before DB | before wall | after cold DB | after cold wall | after tick DB | after tick wall | links in delta | suggested delta DB (jit on / off) | verification wall | bytes/record | exact |");
+        Line(text, "| links | round | before DB | before wall | after cold DB | after cold wall | after tick DB | after tick wall | links in delta | tick DB with jit on / planning | verification wall | bytes/record | exact |");
         Line(text, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var s in sizes)
         {

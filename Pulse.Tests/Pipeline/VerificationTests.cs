@@ -52,6 +52,28 @@ namespace Pulse.Tests.Pipeline;
     }
 
     [Fact]
+    public async Task EndedEvent_LinksDeletedThenNotifiedAfterAPeriod_NotificationsComputationRepairs()
+    {
+        // Ended an hour ago: verified once at its first read (after its end), never again on its own.
+        var (start, end) = PipelineKit.EndedWindow(TimeSpan.FromMinutes(30));
+        var (eventId, kw) = await database.CreateEventAsync("Ended spam cup", start, end, ("A", "#a"), ("B", "#b"));
+        var spam = await database.InsertEntryAsync(start.AddMinutes(3), kw["#a"]);
+        await database.InsertEntryAsync(start.AddMinutes(4), kw["#b"]);
+        await using var server = await TestServer.StartAsync(database, o => o.Broadcast.VerifySeconds = Period);
+        await using var client = await PhoenixClient.ConnectAsync(server.WebSocketUri());
+        Assert.Equal(2, (await client.JoinAsync(PipelineKit.Topic(eventId), timeout: PipelineKit.ReplyTimeout)).Total);
+
+        // Spam removed after the battle, then a POST (no trigger): a delta alone cannot see a deletion.
+        await database.ExecuteAsync("DELETE FROM uniq_entry_keywords WHERE uniq_entry_id = $1", spam);
+        await Task.Delay(TimeSpan.FromSeconds(Period + 0.5));
+        await PipelineKit.PostAsync(server, eventId, "moderated");
+
+        var repaired = await WaitForAsync(client, m => m.Total == 1, TimeSpan.FromSeconds(5));
+        Assert.NotNull(repaired);
+        Assert.Equal(1, server.Server.Metrics.ReadLong(PulseMetrics.CountDriftTotal));
+    }
+
+    [Fact]
     public async Task KeywordAddedAndWindowMoved_NextComputationCountsTheNewSidesAndWindow()
     {
         var (eventId, kw) = await RunningEventAsync("Growing cup");

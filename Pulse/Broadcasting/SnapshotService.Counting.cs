@@ -1,3 +1,4 @@
+using Npgsql;
 using Pulse.Diagnostics;
 using Pulse.Storage;
 
@@ -24,6 +25,9 @@ internal sealed partial class SnapshotService
     /// </summary>
     private const int VerifyDutyFactor = 100;
 
+    // Set once a delta found no pulse_xact column: every computation then reads in full.
+    private volatile bool _fullOnly;
+
     /// <summary>
     /// The next computation of <paramref name="eventId"/> reads every link again: links were deleted or
     /// updated (the trigger says so), which a delta cannot see.
@@ -46,16 +50,23 @@ internal sealed partial class SnapshotService
     }
 
     /// <summary>
-    /// Events whose verification is due at <paramref name="now"/>: running, watched ones a period after
-    /// their last full read, and any held one that ended after it (once, so the final numbers are
-    /// verified; an ended battle then costs nothing more).
+    /// Events whose counts need a full read at <paramref name="now"/> without waiting for a tweet: told
+    /// to read in full (a repair notice), running and watched ones a period after their last full read,
+    /// and any held one that ended after it (once, so the final numbers are verified; an ended battle
+    /// then costs nothing more until someone notifies it).
     /// </summary>
     public IEnumerable<Guid> VerificationDue(DateTime now)
     {
         foreach (var (id, entry) in _entries)
         {
-            if (entry.Counting is { } counting && Volatile.Read(ref entry.RequireFull) == 0 && VerifyDue(entry, counting, now)
-                && (counting.Header.EndAt <= now || broadcaster.IsWatched(id)))
+            if (entry.Counting is not { } counting)
+            {
+                continue;
+            }
+
+            var header = counting.Header;
+            if (Volatile.Read(ref entry.RequireFull) == 1
+                || (VerifyDue(entry, counting, now) && (header.EndAt <= now ? entry.VerifiedAt < header.EndAt : broadcaster.IsWatched(id))))
             {
                 yield return id;
             }
@@ -78,35 +89,52 @@ internal sealed partial class SnapshotService
         return (records, bytes);
     }
 
-    private bool VerifyDue(Entry entry, CountingState counting, DateTime now)
-    {
-        var header = counting.Header;
-        return _verifyEvery > TimeSpan.Zero && (header.EndAt <= now
-            ? entry.VerifiedAt < header.EndAt
-            : header.StartAt <= now && now >= entry.NextVerify);
-    }
+    // A computation of a started event verifies once a period has passed since the last full read (or
+    // since a failed verification). Ended events are offered by VerificationDue once; after that a
+    // notification's computation still verifies when the period has passed (spam deleted after the end).
+    private bool VerifyDue(Entry entry, CountingState counting, DateTime now) =>
+        _verifyEvery > TimeSpan.Zero && now >= entry.NextVerify && counting.Header.StartAt <= now;
 
     // Under the entry's gate and a computation slot.
     private async Task<ViewModel?> CountAsync(Guid eventId, Entry entry, DateTime now, CancellationToken cancellationToken)
     {
         // Taken and cleared at once: a repair notice that arrives after this point keeps the flag for the
         // next computation (this read's snapshot may predate the deletion it reports).
-        bool full = Interlocked.Exchange(ref entry.RequireFull, 0) == 1;
+        bool full = Interlocked.Exchange(ref entry.RequireFull, 0) == 1 || _fullOnly;
         var state = full ? null : entry.Counting;
         bool verify = state is not null && VerifyDue(entry, state, now);
         CountingResult? result;
         long started = timeProvider.GetTimestamp();
         try
         {
-            result = await CountingRead.ReadAsync(dataSource, eventId, state, verify, cancellationToken);
+            result = await CountingRead.ReadAsync(dataSource, eventId, state, verify, entry.Counting, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedColumn && state is not null)
+        {
+            // Served before `pulse migrate` added uniq_entry_keywords.pulse_xact (migration 005): exact
+            // still, by reading every link each time, until the next start.
+            _fullOnly = true;
+            if (logger is not null)
+            {
+                BroadcastingLog.CountingWithoutMigration(logger);
+            }
+
+            result = await CountingRead.ReadAsync(dataSource, eventId, null, false, entry.Counting, cancellationToken);
         }
         catch
         {
-            // A failed delta leaves the state as it was (folds are idempotent); a failed full read must run again.
+            // A failed delta leaves the state as it was (folds are idempotent); a failed full read must run
+            // again; a failed verification waits a period, so the deltas go on meanwhile.
             if (full)
             {
                 Volatile.Write(ref entry.RequireFull, 1);
             }
+
+            if (verify)
+            {
+                entry.NextVerify = now + _verifyEvery;
+            }
+
             throw;
         }
 

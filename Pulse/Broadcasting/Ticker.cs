@@ -155,5 +155,11 @@ internal sealed partial class Ticker : INotificationSink, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public void Repair(Guid eventId) => _computation.RequireFull(eventId);
+    public void Repair(Guid eventId)
+    {
+        // Marked dirty too: PostgreSQL delivers one of equal notifications of a transaction, so the
+        // repair notice may arrive after the computation its 'update' started.
+        _computation.RequireFull(eventId);
+        MarkDirty(eventId);
+    }
 }

@@ -24,4 +24,7 @@ internal static partial class BroadcastingLog
 
     [LoggerMessage(5007, LogLevel.Warning, "Counts of event {EventId} differed from a full read in {Records} (side, entry) records (links deleted or updated behind Pulse's back); repaired")]
     public static partial void CountsRepaired(ILogger logger, Guid eventId, long records);
+
+    [LoggerMessage(5008, LogLevel.Warning, "uniq_entry_keywords.pulse_xact is missing: run `pulse migrate` (migration 005). Until then every computation reads all the links of its event")]
+    public static partial void CountingWithoutMigration(ILogger logger);
 }

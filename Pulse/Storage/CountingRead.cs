@@ -39,18 +39,13 @@ internal static class CountingRead
 
     // Only those of the transactions snapshot $2 did not see: begun at or after its xmax, or in progress
     // then ($3, its xip as an array literal, all below xmax: the two arms never meet). Each arm walks the
-    // index on pulse_xact (migration 005) on its own before the links meet the keywords: joined directly,
-    // an OR of the two kept the planner on the keyword index, which walks every link of the window. Both
-    // bounds are constants of each execution's plan (custom plans), so the planner estimates the few
-    // links they find, not a third of the table (found measuring at 10,000,000 links).
-    internal const string DeltaSql = """
-        -- pulse: counting delta
-        WITH fresh AS MATERIALIZED (
-            SELECT uniq_entry_id, keyword_id, created_at FROM uniq_entry_keywords WHERE pulse_xact >= pg_snapshot_xmax($2::pg_snapshot)
-            UNION ALL
-            SELECT uniq_entry_id, keyword_id, created_at FROM uniq_entry_keywords WHERE pulse_xact = ANY ($3::text::xid8[])
-        )
-        """ + Sides + " fresh" + Window;
+    // index (keyword_id, pulse_xact) of migration 005, per keyword of the event: it reads this event's
+    // new links and nothing else. Both bounds are constants of each execution's plan (custom plans), so
+    // the planner estimates the few links they find (an xip hidden in a subquery's array was estimated
+    // at thousands of rows a keyword, and the keyword index's walk of the whole window won; measured).
+    internal const string DeltaSql = "-- pulse: counting delta" + Sides + " uniq_entry_keywords" + Window
+        + " AND l.pulse_xact >= pg_snapshot_xmax($2::pg_snapshot)\nUNION ALL" + Sides + " uniq_entry_keywords" + Window
+        + " AND l.pulse_xact = ANY ($3::text::xid8[])";
 
     // Transaction-local. JIT compiles a plan whose estimated cost passes jit_above_cost, which a read of a
     // big event's table does by estimate alone: 10 to 700 ms of compiling for a statement that runs in
@@ -62,7 +57,14 @@ internal static class CountingRead
     /// null, its header no longer counts the same way, or <paramref name="verify"/> asks for the full read
     /// to compare with. Returns null when the event does not exist.
     /// </summary>
-    public static async Task<CountingResult?> ReadAsync(NpgsqlDataSource dataSource, Guid eventId, CountingState? state, bool verify, CancellationToken cancellationToken)
+    public static Task<CountingResult?> ReadAsync(NpgsqlDataSource dataSource, Guid eventId, CountingState? state, bool verify, CancellationToken cancellationToken) =>
+        ReadAsync(dataSource, eventId, state, verify, sizeHint: state, cancellationToken);
+
+    /// <summary>
+    /// As above; a full read sizes its new state after <paramref name="sizeHint"/> (the state it
+    /// replaces), so its tables do not grow step by step while the old one is still held.
+    /// </summary>
+    public static async Task<CountingResult?> ReadAsync(NpgsqlDataSource dataSource, Guid eventId, CountingState? state, bool verify, CountingState? sizeHint, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
@@ -86,7 +88,7 @@ internal static class CountingRead
         CountingResult? result;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            result = await FoldAsync(reader, state, verify, cancellationToken);
+            result = await FoldAsync(reader, state, verify, sizeHint, cancellationToken);
         }
 
         if (result is { NeedsFull: true })
@@ -111,7 +113,7 @@ internal static class CountingRead
     /// </summary>
     internal static string InProgress(string snapshot) => "{" + snapshot[(snapshot.LastIndexOf(':') + 1)..] + "}";
 
-    private static async Task<CountingResult?> FoldAsync(NpgsqlDataReader reader, CountingState? state, bool verify, CancellationToken cancellationToken)
+    private static async Task<CountingResult?> FoldAsync(NpgsqlDataReader reader, CountingState? state, bool verify, CountingState? sizeHint, CancellationToken cancellationToken)
     {
         // The first result is set_config's one row.
         await reader.NextResultAsync(cancellationToken);
@@ -142,12 +144,12 @@ internal static class CountingRead
         if (state is not null && !verify)
         {
             return stale
-                ? new CountingResult(new CountingState(header, snapshot), Full: true, Drift: null) { NeedsFull = true }
+                ? new CountingResult(new CountingState(header, snapshot, sizeHint), Full: true, Drift: null) { NeedsFull = true }
                 : new CountingResult(state, Full: false, Drift: null);
         }
 
         await reader.NextResultAsync(cancellationToken);
-        var fresh = new CountingState(header, snapshot);
+        var fresh = new CountingState(header, snapshot, sizeHint);
         await FoldLinksAsync(reader, fresh, cancellationToken);
         long? drift = state is not null && !stale ? state.DifferingRecords(fresh) : null;
         return new CountingResult(fresh, Full: true, drift);

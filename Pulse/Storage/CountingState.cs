@@ -16,7 +16,10 @@ internal sealed class CountingState
     private readonly int[] _counts;
     private readonly int[][] _minutes;
 
-    public CountingState(EventHeader header, string snapshot)
+    /// <param name="header">The event as the read saw it.</param>
+    /// <param name="snapshot">The read's <c>pg_snapshot</c>.</param>
+    /// <param name="sizeHint">The state this one replaces, if any: each side's table starts at its size.</param>
+    public CountingState(EventHeader header, string snapshot, CountingState? sizeHint = null)
     {
         Header = header;
         Snapshot = snapshot;
@@ -26,7 +29,7 @@ internal sealed class CountingState
         _minutes = new int[sides][];
         for (int side = 0; side < sides; side++)
         {
-            _entries[side] = new EntryTable();
+            _entries[side] = new EntryTable(sizeHint is not null && sizeHint._entries.Length == sides ? sizeHint._entries[side].Count : 0);
             _minutes[side] = [];
         }
     }

@@ -17,7 +17,11 @@ internal sealed class EntryTable
     private const int MaximumCapacity = 0x7FFFFFC7; // Array.MaxLength
 
     // Slot.MinutePlusOne == 0 marks a free slot, so a new array is an empty table.
-    private Slot[] _slots = new Slot[MinimumCapacity];
+    private Slot[] _slots;
+
+    /// <summary>A table with room for <paramref name="expected"/> entries before it grows (at 62.5 % load).</summary>
+    public EntryTable(int expected = 0) =>
+        _slots = new Slot[(int)Math.Clamp(expected * 8L / 5, MinimumCapacity, MaximumCapacity)];
 
     /// <summary>Entries held.</summary>
     public int Count { get; private set; }
