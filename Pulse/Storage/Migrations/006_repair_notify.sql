@@ -1,9 +1,10 @@
 -- Trigger mode and the incremental counts (docs/design.md §18): a tick reads only links inserted since
 -- its previous snapshot, so it cannot see a link deleted or updated. The trigger function of 004 now
 -- also names, on the channel 'pulse_repair', every event whose links a DELETE, UPDATE or TRUNCATE
--- touched; each node's next computation of that event then reads all its links. The 'pulse_events'
--- notification follows in the same transaction, so it arrives after the repair notice and starts
--- that computation. Without trigger mode the periodic verification (Broadcast:VerifySeconds) repairs.
+-- touched; each node's next computation of that event then reads all its links. PostgreSQL delivers
+-- one of equal notifications of a transaction (an INSERT's 'update' may come before the repair notice),
+-- so a node also starts a computation on the repair notice itself. Without trigger mode the periodic
+-- verification (Broadcast:VerifySeconds) repairs.
 CREATE OR REPLACE FUNCTION pulse_notify_link_changes() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
