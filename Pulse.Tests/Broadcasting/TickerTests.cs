@@ -165,6 +165,35 @@ namespace Pulse.Tests.Broadcasting;
     }
 
     [Fact]
+    public void RecomputeHeld_AfterReconnect_EveryHeldEventReadsInFullBeforeItIsComputed()
+    {
+        _compute.Held.Add(EventA);
+        Guid[]? toldBeforeComputing = null;
+        _compute.Behavior = (call, _) =>
+        {
+            toldBeforeComputing = _compute.FullReads.ToArray();
+            return Task.CompletedTask;
+        };
+
+        _ticker.RecomputeHeld();
+
+        // Notifications may have been missed, deletions among them: the computation must be a full read.
+        Assert.Single(_compute.Calls);
+        Assert.NotNull(toldBeforeComputing);
+        Assert.Equal([Guid.Empty], toldBeforeComputing);
+    }
+
+    [Fact]
+    public void Repair_FullReadRequiredAndEventComputed()
+    {
+        _ticker.Repair(EventA);
+
+        // The repair notice alone starts a computation: its 'update' may have been folded into an earlier one.
+        Assert.Equal([EventA], _compute.FullReads);
+        Assert.Equal([(EventA, "update")], _compute.Calls.Select(c => (c.EventId, c.EventName)));
+    }
+
+    [Fact]
     public void QuietEvent_AfterIdleWindows_StateRemovedAndNextNotificationComputesAtOnce()
     {
         _ticker.Notify(new Notification(EventA, "n1"));

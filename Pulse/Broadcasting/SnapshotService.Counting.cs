@@ -140,8 +140,7 @@ internal sealed partial class SnapshotService
 
         if (result is null)
         {
-            entry.Counting = null;
-            return null;
+            return null; // the caller removes the entry, state and all
         }
 
         entry.Counting = result.State;

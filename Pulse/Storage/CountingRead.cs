@@ -86,12 +86,13 @@ internal static class CountingRead
 
         await batch.PrepareAsync(cancellationToken);
         CountingResult? result;
+        bool readAll;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            result = await FoldAsync(reader, state, verify, sizeHint, cancellationToken);
+            (result, readAll) = await FoldAsync(reader, state, verify, sizeHint, cancellationToken);
         }
 
-        if (result is { NeedsFull: true })
+        if (readAll)
         {
             // The keywords or the window changed: the links read so far counted for other sides. Read them
             // all again in this same transaction, so the snapshot is still the header's.
@@ -99,8 +100,7 @@ internal static class CountingRead
             full.Parameters.Add(new NpgsqlParameter<Guid> { NpgsqlDbType = NpgsqlDbType.Uuid, TypedValue = eventId });
             await full.PrepareAsync(cancellationToken);
             await using var reader = await full.ExecuteReaderAsync(cancellationToken);
-            await FoldLinksAsync(reader, result.State, cancellationToken);
-            result = result with { NeedsFull = false };
+            await FoldLinksAsync(reader, result!.State, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -113,13 +113,14 @@ internal static class CountingRead
     /// </summary>
     internal static string InProgress(string snapshot) => "{" + snapshot[(snapshot.LastIndexOf(':') + 1)..] + "}";
 
-    private static async Task<CountingResult?> FoldAsync(NpgsqlDataReader reader, CountingState? state, bool verify, CountingState? sizeHint, CancellationToken cancellationToken)
+    // ReadAll: the result's state is new and empty, the links are still to be read (a stale header).
+    private static async Task<(CountingResult? Result, bool ReadAll)> FoldAsync(NpgsqlDataReader reader, CountingState? state, bool verify, CountingState? sizeHint, CancellationToken cancellationToken)
     {
         // The first result is set_config's one row.
         await reader.NextResultAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
-            return null;
+            return (null, false);
         }
 
         string snapshot = reader.GetString(0);
@@ -144,15 +145,15 @@ internal static class CountingRead
         if (state is not null && !verify)
         {
             return stale
-                ? new CountingResult(new CountingState(header, snapshot, sizeHint), Full: true, Drift: null) { NeedsFull = true }
-                : new CountingResult(state, Full: false, Drift: null);
+                ? (new CountingResult(new CountingState(header, snapshot, sizeHint), Full: true, Drift: null), true)
+                : (new CountingResult(state, Full: false, Drift: null), false);
         }
 
         await reader.NextResultAsync(cancellationToken);
         var fresh = new CountingState(header, snapshot, sizeHint);
         await FoldLinksAsync(reader, fresh, cancellationToken);
         long? drift = state is not null && !stale ? state.DifferingRecords(fresh) : null;
-        return new CountingResult(fresh, Full: true, drift);
+        return (new CountingResult(fresh, Full: true, drift), false);
     }
 
     private static async Task FoldLinksAsync(NpgsqlDataReader reader, CountingState state, CancellationToken cancellationToken)
@@ -175,7 +176,4 @@ internal static class CountingRead
 /// A read's outcome: the state now exact for its snapshot, whether it was built from every link, and,
 /// for a verification, how many (side, entry) records the incremental state had wrong.
 /// </summary>
-internal sealed record CountingResult(CountingState State, bool Full, long? Drift)
-{
-    internal bool NeedsFull { get; init; }
-}
+internal sealed record CountingResult(CountingState State, bool Full, long? Drift);
