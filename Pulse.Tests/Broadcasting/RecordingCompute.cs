@@ -54,6 +54,16 @@ internal sealed class RecordingCompute(TimeProvider time) : ISnapshotComputation
         }
     }
 
+    /// <summary>Groups the ticker formed, each as its event ids.</summary>
+    public ConcurrentQueue<Guid[]> Groups { get; } = new();
+
+    /// <summary>Every event as <see cref="ComputeAsync"/>, all at once.</summary>
+    public IReadOnlyList<Task> ComputeMany(IReadOnlyList<(Guid EventId, string EventName)> events, CancellationToken cancellationToken)
+    {
+        Groups.Enqueue(events.Select(e => e.EventId).ToArray());
+        return events.Select(e => ComputeAsync(e.EventId, e.EventName, cancellationToken)).ToArray();
+    }
+
     public void Dispose() => _called.Dispose();
 
     /// <summary>For calls started on the thread pool; the timeout only guards a broken test.</summary>

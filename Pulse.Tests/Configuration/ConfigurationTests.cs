@@ -88,6 +88,7 @@ namespace Pulse.Tests.Configuration;
     [InlineData("Broadcast:TickMilliseconds", 10, 60_000)]
     [InlineData("Broadcast:MaxConcurrentComputations", 1, 256)]
     [InlineData("Broadcast:VerifySeconds", 0, 86_400)]
+    [InlineData("Notifications:BatchMilliseconds", 1, 1000)]
     [InlineData("Shutdown:DrainSeconds", 0, 3600)]
     public void Load_RangeBoundaries_OutsideRejectedNamingKey(string key, long min, long max)
     {

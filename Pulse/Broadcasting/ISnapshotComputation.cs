@@ -13,6 +13,15 @@ internal interface ISnapshotComputation
     /// </summary>
     Task ComputeAsync(Guid eventId, string eventName, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts computing every event of <paramref name="events"/> (distinct ids), as <see cref="ComputeAsync"/>
+    /// would each, reading the database as few times as it can (one statement for all whose counts need
+    /// only a delta since one snapshot). Returns one task per event, in order, each ending when that event's
+    /// numbers are published (or failing with its own error): one slow event does not hold the others.
+    /// Must return before its first I/O completes, as <see cref="ComputeAsync"/>.
+    /// </summary>
+    IReadOnlyList<Task> ComputeMany(IReadOnlyList<(Guid EventId, string EventName)> events, CancellationToken cancellationToken);
+
     /// <summary>Events whose numbers someone holds: watched by a subscriber, or cached. A copy, each id once.</summary>
     IReadOnlyCollection<Guid> HeldEvents();
 

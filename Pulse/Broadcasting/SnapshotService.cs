@@ -230,6 +230,12 @@ internal sealed partial class SnapshotService(NpgsqlDataSource dataSource, Event
             return (null, false);
         }
 
+        return Publish(eventId, entry, model);
+    }
+
+    /// <summary>Under the entry's gate: a new version for a changed model (the caller broadcasts it).</summary>
+    private (Snapshot? Snapshot, bool Changed) Publish(Guid eventId, Entry entry, ViewModel model)
+    {
         if (model.SameAs(entry.Model) && entry.Snapshot is not null)
         {
             return (entry.Snapshot, false);

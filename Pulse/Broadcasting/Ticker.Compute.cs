@@ -7,6 +7,18 @@ internal sealed partial class Ticker
     /// <summary>Claims the event for the current window and starts its computation; false when not due.</summary>
     private bool TryStart(Guid eventId, TickerEventState state)
     {
+        if (!TryClaim(state))
+        {
+            return false;
+        }
+
+        _ = RunAsync(eventId, state);
+        return true;
+    }
+
+    /// <summary>Claims the event for the current window (counted in flight); false when not due.</summary>
+    private bool TryClaim(TickerEventState state)
+    {
         long window = Volatile.Read(ref _window);
 
         // The flood path: an event already running or computed this window costs two reads.
@@ -23,8 +35,68 @@ internal sealed partial class Ticker
             return false;
         }
 
-        _ = RunAsync(eventId, state);
         return true;
+    }
+
+    /// <summary>
+    /// The trailing edges of one tick, claimed together and handed over as one group (one statement for
+    /// every event whose counts need only a delta); each event completes on its own, as in <see cref="RunAsync"/>.
+    /// The computation's own slots bound the database work.
+    /// </summary>
+    private void RunGroup(List<(Guid EventId, TickerEventState State)> claimed)
+    {
+        var events = new (Guid EventId, string EventName)[claimed.Count];
+        for (int i = 0; i < claimed.Count; i++)
+        {
+            events[i] = (claimed[i].EventId, claimed[i].State.TakePending());
+        }
+
+        IReadOnlyList<Task> computations;
+        try
+        {
+            computations = _computation.ComputeMany(events, _stopping.Token);
+        }
+        catch (Exception exception)
+        {
+            computations = Enumerable.Repeat(Task.FromException(exception), claimed.Count).ToArray();
+        }
+
+        for (int i = 0; i < claimed.Count; i++)
+        {
+            _ = CompleteAsync(claimed[i].EventId, claimed[i].State, events[i].EventName, computations[i]);
+        }
+    }
+
+    private async Task CompleteAsync(Guid eventId, TickerEventState state, string name, Task computation)
+    {
+        bool dirty;
+        try
+        {
+            await computation;
+            if (_failureLog.Recovered(out long failures))
+            {
+                BroadcastingLog.ComputationsRecovered(_logger, failures);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            state.KeepDirty(name);
+        }
+        catch (Exception exception)
+        {
+            state.KeepDirty(name);
+            ReportFailure(eventId, exception);
+        }
+        finally
+        {
+            dirty = state.Complete();
+            LeaveInFlight();
+        }
+
+        if (dirty)
+        {
+            TryStart(eventId, state);
+        }
     }
 
     private async Task RunAsync(Guid eventId, TickerEventState state)

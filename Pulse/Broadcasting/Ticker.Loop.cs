@@ -61,12 +61,27 @@ internal sealed partial class Ticker
     {
         long started = _timeProvider.GetTimestamp();
         long window = Interlocked.Increment(ref _window);
+        List<(Guid EventId, TickerEventState State)>? claimed = null;
         foreach (var (eventId, state) in _states)
         {
-            if (!TryStart(eventId, state) && state.TryMarkRemoved(window, IdleWindows))
+            if (TryClaim(state))
+            {
+                (claimed ??= []).Add((eventId, state));
+            }
+            else if (state.TryMarkRemoved(window, IdleWindows))
             {
                 _states.TryRemove(new KeyValuePair<Guid, TickerEventState>(eventId, state));
             }
+        }
+
+        // One event alone as a leading edge is; several as one group (one statement for their deltas).
+        if (claimed is [var (id, one)])
+        {
+            _ = RunAsync(id, one);
+        }
+        else if (claimed is not null)
+        {
+            RunGroup(claimed);
         }
 
         // Computations run inline until their first await; one that blocks shows up here.

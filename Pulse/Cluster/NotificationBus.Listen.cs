@@ -14,8 +14,7 @@ internal sealed partial class NotificationBus
     internal static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(100);
     internal static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
-    // WaitAsync wakes at least this often to send held notifications (a NOTIFY that failed while this
-    // connection stayed up) without waiting for the next notification.
+    // WaitAsync wakes at least this often to check whether the connection needs a probe.
     private const int WaitMilliseconds = 1000;
 
     // A silent LISTEN connection is probed this often; a probe unanswered this long breaks it.
@@ -71,7 +70,6 @@ internal sealed partial class NotificationBus
                     lostAt = 0;
                 }
 
-                await SendPendingAsync(connection, stopping);
                 await WaitLoopAsync(connection, stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -125,8 +123,7 @@ internal sealed partial class NotificationBus
     }
 
     /// <summary>
-    /// Waits for notifications; between waits sends held notifications and, after
-    /// <see cref="PingInterval"/> of silence, a <c>SELECT 1</c>, so a dead server or a dropped NAT entry
+    /// Waits for notifications; after <see cref="PingInterval"/> of silence, sends a <c>SELECT 1</c>, so a dead server or a dropped NAT entry
     /// is found within seconds (Npgsql's own keepalive would never fire: each wait ends after 1 s).
     /// </summary>
     private async Task WaitLoopAsync(NpgsqlConnection connection, CancellationToken stopping)
@@ -138,11 +135,6 @@ internal sealed partial class NotificationBus
             {
                 lastTraffic = _time.GetTimestamp();
                 continue;
-            }
-
-            if (!_pending.IsEmpty)
-            {
-                await SendPendingAsync(connection, stopping);
             }
 
             if (_time.GetElapsedTime(lastTraffic) >= PingInterval)
@@ -160,27 +152,6 @@ internal sealed partial class NotificationBus
     {
         int count = _sink.RecomputeHeld();
         ClusterLog.RecomputingWatched(_logger, lostAt == 0 ? 0 : _time.GetElapsedTime(lostAt).TotalMilliseconds, count);
-    }
-
-    /// <summary>Sends the notifications held during an outage, on the LISTEN connection (idle between waits).</summary>
-    private async Task SendPendingAsync(NpgsqlConnection connection, CancellationToken stopping)
-    {
-        int sent = 0;
-        foreach (var (eventId, name) in _pending)
-        {
-            await using var command = new NpgsqlCommand(NotifySql, connection);
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = NotificationPayload.Format(new Notification(eventId, name)) });
-            await command.ExecuteNonQueryAsync(stopping);
-
-            // Only this pair: a newer name held meanwhile stays for the next round.
-            _pending.TryRemove(new KeyValuePair<Guid, string>(eventId, name));
-            sent++;
-        }
-
-        if (sent > 0)
-        {
-            ClusterLog.PendingPublished(_logger, sent);
-        }
     }
 
     // The three channels in one round trip; fixed identifiers, never input.
@@ -203,6 +174,10 @@ internal sealed partial class NotificationBus
             {
                 ClusterLog.MalformedPayload(_logger, args.Channel, args.PID, suppressed);
             }
+        }
+        else if (args.PID == _publisherPid)
+        {
+            // This node's own batch: its sink was notified when the POST came in (invariant 2).
         }
         else if (NotificationPayload.TryParse(args.Payload, out var notification))
         {

@@ -15,17 +15,20 @@ namespace Pulse.Cluster;
 /// <remarks>
 /// <para><b>Concurrency model.</b> One loop task owns the LISTEN connection (dedicated, unpooled,
 /// Npgsql keepalive): it connects, LISTENs, then waits for notifications, which Npgsql raises on the
-/// loop's own thread. <see cref="PublishAsync"/> runs on request threads and sends NOTIFY through the
-/// shared pool, never through the LISTEN connection (one command at a time per connection).</para>
+/// loop's own thread. <see cref="Publish"/> runs on request threads and never waits for the database: it
+/// notifies the local sink and records the event in <c>_pending</c>; a second loop, the publisher, sends
+/// what is pending as one statement on a connection of its own, at most one batch in flight and at most
+/// one batch every <see cref="NotificationOptions.BatchMilliseconds"/> (NotificationBus.Publish.cs).</para>
 /// <para><b>Lifecycle.</b> <see cref="StartAsync"/> → connected (listening) ⇄ reconnecting, with capped,
-/// jittered exponential backoff (100 ms doubling to <see cref="MaxBackoff"/>, 2 s) → <see cref="StopAsync"/>.</para>
+/// jittered exponential backoff (100 ms doubling to <see cref="MaxBackoff"/>, 2 s) → <see cref="StopAsync"/>,
+/// which sends what is still pending once before it returns.</para>
 /// <para><b>Catalogs.</b> The same connection LISTENs on <see cref="ICatalog.Channel"/>, where migration
 /// 003's triggers name a changed table (<c>api_keys</c>, <c>events</c>): the matching catalog re-reads it.
 /// Every catalog also re-reads after each LISTEN, the first included, since changes before it were not heard.</para>
-/// <para><b>Invariants.</b> (1) A POST is never lost: when NOTIFY fails, the local sink is notified
-/// directly (its event stays dirty until a computation succeeds) and the notification is held in
-/// <c>_pending</c> until NOTIFY works again, so other nodes get it too. (2) When this node is not
-/// listening, its own NOTIFY would not come back, so the local sink is notified directly as well.
+/// <para><b>Invariants.</b> (1) A POST is never lost: its own node is notified at once, whatever the
+/// database does, and the event stays in <c>_pending</c> (the latest name, one entry per event however many
+/// POSTs) until a batch that holds it has been committed, so the other nodes get it too, after an outage as
+/// well. (2) A node ignores its own echoes (the publisher connection's backend id): it was notified already.
 /// (3) After every reconnect, every watched or cached event is recomputed once
 /// (<see cref="INotificationSink.RecomputeHeld"/>), after LISTEN took effect: a change before that is
 /// recomputed, a change after it is heard.</para>
@@ -45,14 +48,14 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
     public const string ApplicationName = "pulse-listen";
 
     /// <summary>
-    /// Events whose NOTIFY waits for the database. Keyed by event, so an outage of any length with
-    /// any number of POSTs holds one entry per event; the bound only guards against ids in the
-    /// millions (each entry ≈ 100 bytes: 10,000 ≈ 1 MB).
+    /// Events whose NOTIFY waits for the next batch or for the database. Keyed by event, so an outage of any
+    /// length with any number of POSTs holds one entry per event; the bound only guards against ids in the
+    /// millions (each entry ≈ 100 bytes: 10,000 ≈ 1 MB). Every POSTed id is an event of the catalog.
     /// </summary>
     internal const int MaxPending = 10_000;
 
-    // A hanging database must not hold a POST for the whole command timeout: after this, fall back.
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>How the publisher connection shows in <c>pg_stat_activity.application_name</c>.</summary>
+    public const string PublisherApplicationName = "pulse-notify";
 
     private readonly NpgsqlDataSource _pool;
     private readonly NpgsqlDataSource _listenSource;
@@ -73,10 +76,12 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
     /// <param name="pool">The shared pool, for NOTIFY.</param>
     /// <param name="sink">Where heard notifications go, and who recomputes after a reconnect.</param>
     /// <param name="catalogs">In-memory copies of tables, told when their table changed or changes may have been missed.</param>
-    public NotificationBus(DatabaseOptions options, NpgsqlDataSource pool, INotificationSink sink, IReadOnlyList<ICatalog> catalogs, TimeProvider time, ILogger logger)
+    /// <param name="batchInterval">At most one NOTIFY batch per interval (<see cref="NotificationOptions.BatchMilliseconds"/>).</param>
+    public NotificationBus(DatabaseOptions options, NpgsqlDataSource pool, INotificationSink sink, IReadOnlyList<ICatalog> catalogs, TimeProvider time, ILogger logger, TimeSpan batchInterval)
     {
         ArgumentNullException.ThrowIfNull(options);
         _pool = pool;
+        _batchInterval = batchInterval;
         _sink = sink;
         _catalogs = catalogs;
         _time = time;
@@ -84,7 +89,8 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
         _publishLog = new LogLimiter(time, LogLimiter.DefaultInterval);
         _listenLog = new LogLimiter(time, LogLimiter.DefaultInterval);
         _payloadLog = new LogLimiter(time, LogLimiter.DefaultInterval);
-        _listenSource = PulseDatabase.Build(ListenConnectionString(options));
+        _listenSource = PulseDatabase.Build(ListenConnectionString(options, ApplicationName));
+        _publishSource = PulseDatabase.Build(ListenConnectionString(options, PublisherApplicationName));
     }
 
     /// <inheritdoc />
@@ -97,45 +103,14 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
     public async Task StartAsync(TimeSpan firstListenTimeout, CancellationToken cancellationToken = default)
     {
         _loop = RunAsync(_stopping.Token);
+        _publishLoop = PublishLoopAsync(_stopping.Token);
         try
         {
             await _firstListen.Task.WaitAsync(firstListenTimeout, _time, cancellationToken);
         }
         catch (TimeoutException)
         {
-            // Reconnecting in the background; POSTs meanwhile are notified locally (invariant 2).
-        }
-    }
-
-    /// <inheritdoc />
-    public async ValueTask PublishAsync(Notification notification)
-    {
-        if (!_listening)
-        {
-            _sink.Notify(notification);
-        }
-
-        try
-        {
-            using var timeout = new CancellationTokenSource(PublishTimeout, _time);
-            await using var command = _pool.CreateCommand(NotifySql);
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = NotificationPayload.Format(notification) });
-            await command.ExecuteNonQueryAsync(timeout.Token);
-        }
-        catch (Exception e)
-        {
-            // Whatever went wrong (refused, timed out, pool exhausted), the POST was accepted: it must
-            // reach this node now and the others later.
-            if (_listening)
-            {
-                _sink.Notify(notification);
-            }
-
-            Hold(notification);
-            if (_publishLog.ShouldLog(out long suppressed))
-            {
-                ClusterLog.PublishFailed(_logger, notification.EventId, e.Message.ReplaceLineEndings(" "), suppressed);
-            }
+            // Reconnecting in the background; POSTs meanwhile are notified locally (invariant 1).
         }
     }
 
@@ -146,19 +121,24 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
         {
             await _loop;
         }
+
+        if (_publishLoop is not null)
+        {
+            await _publishLoop;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
         await _listenSource.DisposeAsync();
+        await _publishSource.DisposeAsync();
         _stopping.Dispose();
+        _wake.Dispose();
     }
 
-    // The channel is a compile-time constant identifier; the payload is always a parameter.
-    private const string NotifySql = "SELECT pg_notify('" + Channel + "', $1)";
-
-    private static string ListenConnectionString(DatabaseOptions options)
+    // The LISTEN connection and the publisher's: each one socket of its own for the life of the process.
+    private static string ListenConnectionString(DatabaseOptions options, string applicationName)
     {
         var builder = new NpgsqlConnectionStringBuilder(DatabaseUrl.ToConnectionString(options.Url!, 1, options.CommandTimeoutSeconds))
         {
@@ -173,26 +153,11 @@ internal sealed partial class NotificationBus : INotificationPublisher, IListenS
             TcpKeepAlive = true,
             TcpKeepAliveTime = 15,
             TcpKeepAliveInterval = 5,
-            ApplicationName = ApplicationName,
+            ApplicationName = applicationName,
 
             // Connecting to a host that blackholes packets must not stall the loop for Npgsql's 15 s.
             Timeout = 5,
         };
         return builder.ConnectionString;
-    }
-
-    private void Hold(Notification notification)
-    {
-        if (_pending.Count >= MaxPending && !_pending.ContainsKey(notification.EventId))
-        {
-            if (_publishLog.ShouldLog(out long suppressed))
-            {
-                ClusterLog.PendingFull(_logger, MaxPending, notification.EventId, suppressed);
-            }
-
-            return;
-        }
-
-        _pending[notification.EventId] = notification.EventName;
     }
 }

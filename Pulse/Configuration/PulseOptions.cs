@@ -45,6 +45,13 @@ internal sealed class NotificationOptions
 {
     /// <summary>When true, <c>pulse migrate</c> installs the trigger on <c>uniq_entry_keywords</c>; when false it removes it. Default false.</summary>
     public bool DatabaseTrigger { get; set; }
+
+    /// <summary>
+    /// <c>Notifications:BatchMilliseconds</c>, default 25, 1 to 1,000: a node sends the notifications POSTed
+    /// to it as one NOTIFY statement at most this often (at most 1000 / 25 = 40 statements a second however
+    /// many POSTs), which adds at most this much latency between nodes. Its own node is notified at once.
+    /// </summary>
+    public int BatchMilliseconds { get; set; } = 25;
 }
 
 internal sealed class ShutdownOptions

@@ -48,6 +48,7 @@ internal static class PulseOptionsValidator
         Range("Broadcast:TickMilliseconds", o.Broadcast.TickMilliseconds, 10, 60_000);
         Range("Broadcast:MaxConcurrentComputations", o.Broadcast.MaxConcurrentComputations, 1, 256);
         Range("Broadcast:VerifySeconds", o.Broadcast.VerifySeconds, 0, 86_400);
+        Range("Notifications:BatchMilliseconds", o.Notifications.BatchMilliseconds, 1, 1000);
         Range("Shutdown:DrainSeconds", o.Shutdown.DrainSeconds, 0, 3600);
     }
 

@@ -16,11 +16,11 @@ internal static partial class ClusterLog
     [LoggerMessage(6003, LogLevel.Information, "LISTEN re-established after {DownMs:F0} ms; recomputing {Count} watched or cached events once")]
     public static partial void RecomputingWatched(ILogger logger, double downMs, int count);
 
-    [LoggerMessage(6004, LogLevel.Warning, "NOTIFY of event {EventId} failed: {Reason} ({Suppressed} more not logged since the last line); notified this node directly, other nodes once the database answers")]
-    public static partial void PublishFailed(ILogger logger, Guid eventId, string reason, long suppressed);
+    [LoggerMessage(6004, LogLevel.Warning, "NOTIFY of {Count} events failed: {Reason} ({Suppressed} more failures not logged since the last line); this node is notified, the others once the database answers")]
+    public static partial void PublishFailed(ILogger logger, int count, string reason, long suppressed);
 
-    [LoggerMessage(6005, LogLevel.Information, "Sent {Count} notifications held while the database was unreachable")]
-    public static partial void PendingPublished(ILogger logger, int count);
+    [LoggerMessage(6005, LogLevel.Information, "NOTIFY works again after {Failed} failed batches: sent {Count} events held meanwhile")]
+    public static partial void PendingPublished(ILogger logger, int count, long failed);
 
     [LoggerMessage(6006, LogLevel.Warning, "{Max} events already wait for NOTIFY; event {EventId} is notified on this node only ({Suppressed} more not logged)")]
     public static partial void PendingFull(ILogger logger, int max, Guid eventId, long suppressed);

@@ -90,10 +90,11 @@ internal sealed partial class PulseServer : IAsyncDisposable
         // The path of one notification, from the POST to bytes on a socket (docs/design.md §1):
         //  1. POST /v1/events: the Router authenticates, EventsEndpoints validates the body (EventTopic,
         //     Notification.CheckEventName) and finds the id in the EventCatalog (memory, no query).
-        //  2. It hands the Notification to the INotificationPublisher, the bus: NOTIFY pulse_events
-        //     through the pool (straight to step 4 when this node does not listen or NOTIFY fails).
-        //  3. PostgreSQL delivers it to the LISTEN connection of every node, this one included; the bus
-        //     reads the NotificationPayload (the database trigger writes the same shape).
+        //  2. It hands the Notification to the INotificationPublisher, the bus, and answers 204: the bus
+        //     notifies this node's sink (step 4) at once and holds the event for its next NOTIFY batch, one
+        //     statement on the publisher's connection at most every Notifications:BatchMilliseconds.
+        //  3. PostgreSQL delivers the batch to the LISTEN connection of every node; the others read the
+        //     NotificationPayload (the database trigger writes the same shape), the sender ignores its echo.
         //  4. INotificationSink.Notify: the Ticker marks the event dirty and starts its computation at
         //     once (leading edge) or at the end of the window (trailing edge), one per window.
         //  5. ISnapshotComputation.ComputeAsync: SnapshotService folds the links committed since its last
@@ -112,7 +113,9 @@ internal sealed partial class PulseServer : IAsyncDisposable
         var minutes = new MinuteRefresh(snapshots, hub, ticker, timeProvider);
         var store = new EventStore(dataSource);
         var sockets = new PhoenixSocketFactory(hub, snapshots, options.WebSocket, loggers.CreateLogger<PhoenixChannelSession>(), metrics, timeProvider);
-        var bus = new NotificationBus(options.Database, dataSource, sink: ticker, [keys, events], timeProvider, loggers.CreateLogger<NotificationBus>());
+        var bus = new NotificationBus(
+            options.Database, dataSource, sink: ticker, [keys, events], timeProvider, loggers.CreateLogger<NotificationBus>(),
+            TimeSpan.FromMilliseconds(options.Notifications.BatchMilliseconds));
 
         // One heartbeat for every listener: it is also the list of open sockets the drain closes.
         var socketLogger = loggers.CreateLogger("Pulse.WebSockets");

@@ -47,8 +47,8 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
             return;
         }
 
-        // To every node, this one included (docs/design.md §9); never fails: see NotificationBus.
-        await publisher.PublishAsync(new Notification(eventId, eventName));
+        // To every node, this one included (docs/design.md §9); never waits, never fails: see NotificationBus.
+        publisher.Publish(new Notification(eventId, eventName));
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -135,39 +135,48 @@ internal sealed class EventsEndpoints(SnapshotService snapshots, EventStore even
         return null;
     }
 
-    // Counts as it reads, so a chunked body without Content-Length meets the same limit.
+    // Parses the body where Kestrel holds it, with no copy. Counts as it reads, so a chunked body without
+    // Content-Length meets the same limit.
     private async Task<PostEventBody?> ReadBodyAsync(HttpContext context)
     {
         var reader = context.Request.BodyReader;
-        var buffer = new ArrayBufferWriter<byte>(256);
-        long max = maxBodyBytes;
         while (true)
         {
             var result = await reader.ReadAsync(context.RequestAborted);
-            bool tooLarge = buffer.WrittenCount + result.Buffer.Length > max;
-            if (!tooLarge)
+            var buffer = result.Buffer;
+            if (buffer.Length > maxBodyBytes)
             {
-                foreach (var segment in result.Buffer)
-                {
-                    buffer.Write(segment.Span);
-                }
-            }
-
-            // Advance before throwing: a read left pending stops Kestrel from draining the rest
-            // of the body after the 413, and the client then gets a reset instead of the answer.
-            reader.AdvanceTo(result.Buffer.End);
-            if (tooLarge)
-            {
+                // Advance before throwing: a read left pending stops Kestrel from draining the rest
+                // of the body after the 413, and the client then gets a reset instead of the answer.
+                reader.AdvanceTo(buffer.End);
                 throw new BadHttpRequestException("body too large", StatusCodes.Status413PayloadTooLarge);
             }
 
-            if (result.IsCompleted)
+            if (!result.IsCompleted)
             {
-                break;
+                // Nothing consumed, everything examined: the next read returns the body so far and more.
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                continue;
+            }
+
+            try
+            {
+                return Parse(buffer);
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.End);
             }
         }
+    }
 
-        return JsonSerializer.Deserialize(buffer.WrittenSpan, PulseJsonContext.Default.PostEventBody);
+    private static PostEventBody? Parse(ReadOnlySequence<byte> body)
+    {
+        var json = new Utf8JsonReader(body);
+        var parsed = JsonSerializer.Deserialize(ref json, PulseJsonContext.Default.PostEventBody);
+
+        // One value only: the reader throws on anything but white space after it.
+        return json.Read() ? throw new JsonException("more than one JSON value") : parsed;
     }
 
     private Task TooLargeAsync(HttpContext context)

@@ -10,7 +10,7 @@ namespace Pulse.Storage;
 /// view of the database. A delta read folds only the links whose transaction the previous snapshot did
 /// not see; a full read builds a new state from every link in the window.
 /// </summary>
-internal static class CountingRead
+internal static partial class CountingRead
 {
     // The header and the snapshot of this transaction. Sides in code point order (COLLATE "C"), as the
     // links' side numbers below; Keywords fingerprints the keyword ids and queries.
