@@ -55,13 +55,13 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "$target/healthz" >/dev/null || { echo "load-smoke: server not ready after 10 s" >&2; exit 1; }
 
-# Build once, then run the dll per scenario (dotnet run would rebuild-check six times).
+# Build once, then run the dll per scenario (dotnet run would rebuild-check seven times).
 dotnet build Pulse.LoadTests/Pulse.LoadTests.csproj -c Release -nologo -v q >"$work/build.log" 2>&1 \
   || { cat "$work/build.log" >&2; exit 1; }
 dll=$(dotnet msbuild Pulse.LoadTests/Pulse.LoadTests.csproj -nologo -getProperty:TargetPath -p:Configuration=Release)
 
 failed=()
-for scenario in connections fanout flood join-storm rest big-event; do
+for scenario in connections fanout flood join-storm rest big-event notify; do
   echo "--- load smoke: $scenario"
   if CI=1 timeout 180 dotnet "$dll" --scenario "$scenario" --smoke --target "$target" --api-key "$key" \
       --database-url "$db_url" --server-pid "$server_pid" --results "$work/results" >"$work/$scenario.log" 2>&1; then
@@ -79,4 +79,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "load smoke failed: ${failed[*]}" >&2
   exit 1
 fi
-echo "load smoke: all 6 scenarios passed"
+echo "load smoke: all 7 scenarios passed"

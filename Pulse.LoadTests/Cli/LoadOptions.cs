@@ -5,7 +5,7 @@ namespace Pulse.LoadTests.Cli;
 /// <summary>Command-line options; <c>--help</c> lists them all.</summary>
 internal sealed class LoadOptions
 {
-    [Option("scenario", Required = true, HelpText = "connections | fanout | flood | join-storm | rest | big-event")]
+    [Option("scenario", Required = true, HelpText = "connections | fanout | flood | join-storm | rest | big-event | notify")]
     public string Scenario { get; set; } = "";
 
     [Option("target", Default = "http://127.0.0.1:4000", HelpText = "Base URL of the server under test.")]
@@ -26,10 +26,10 @@ internal sealed class LoadOptions
     [Option("duration", Default = 10, HelpText = "Seconds of load (join-storm: the storm's length).")]
     public int Duration { get; set; } = 10;
 
-    [Option("connections", Default = 100, HelpText = "Sockets (connections, fanout, join-storm) or HTTP connections (rest).")]
+    [Option("connections", Default = 100, HelpText = "Sockets (connections, fanout, join-storm) or keep-alive HTTP connections (rest, notify).")]
     public int Connections { get; set; } = 100;
 
-    [Option("rate", HelpText = "Requests per second: flood POSTs (default 100); rest injects this rate instead of keeping every connection busy.")]
+    [Option("rate", HelpText = "Requests per second: flood POSTs (default 100); rest and notify inject this rate instead of keeping every connection busy.")]
     public double? Rate { get; set; }
 
     [Option("interval", Default = 1.0, HelpText = "fanout: seconds between notifications. Space them past one broadcast's delivery time for large N, or a latest-only server rightly skips frames a backlogged client has not read yet.")]
@@ -59,7 +59,13 @@ internal sealed class LoadOptions
     [Option("keep", HelpText = "big-event: keep the generated event and rows instead of deleting them at the end.")]
     public bool Keep { get; set; }
 
-    [Option("smoke", HelpText = "Tiny run (20 sockets, 3 s, 20/s; big-event: 10,000 rows, 5 s of writes, 10 sockets) asserting correctness only.")]
+    [Option("events", Default = 1, HelpText = "notify: events the POSTs are spread over round-robin, created by the scenario (up to 10,000).")]
+    public int Events { get; set; } = 1;
+
+    [Option("subscribe-target", HelpText = "notify: base URL the subscribers and the probe's subscribers connect to (default: --target); a second node of the same database gives the two-node figure.")]
+    public string? SubscribeTarget { get; set; }
+
+    [Option("smoke", HelpText = "Tiny run (20 sockets, 3 s, 20/s; notify: 3 s, 200/s, 5 events; big-event: 10,000 rows, 5 s of writes, 10 sockets) asserting correctness only.")]
     public bool Smoke { get; set; }
 
     [Option("worker-index", Default = -1, Hidden = true, HelpText = "Internal: run as worker k of --workers.")]
@@ -83,12 +89,19 @@ internal sealed class LoadOptions
 
         Connections = Math.Min(Connections, 20);
         Duration = Math.Min(Duration, 3);
-        Rate = Rate is { } rate ? Math.Min(rate, 20) : 20;
+        // notify measures notifications: its smoke keeps 200/s over 5 events so several POSTs land in every coalescing window.
+        double smokeRate = Scenario == "notify" ? 200 : 20;
+        Rate = Rate is { } rate ? Math.Min(rate, smokeRate) : smokeRate;
         Rows = Math.Min(Rows, 10_000);
         WriteSeconds = Math.Min(WriteSeconds, 5);
         if (Scenario == "big-event")
         {
             Connections = Math.Min(Connections, 10);
+        }
+
+        if (Scenario == "notify")
+        {
+            Events = 5;
         }
     }
 }

@@ -18,21 +18,21 @@ internal sealed partial class LoadDatabase
     public async Task<StatementReading> ReadStatementsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var clear = new NpgsqlCommand("select pg_stat_clear_snapshot()", connection))
+        await using (var clear = new NpgsqlCommand(Tag + "select pg_stat_clear_snapshot()", connection))
         {
             await clear.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await using var commits = new NpgsqlCommand(
-            "select xact_commit from pg_stat_database where datname = current_database()", connection);
+            Tag + "select xact_commit from pg_stat_database where datname = current_database()", connection);
         long commitCount = (long)(await commits.ExecuteScalarAsync(cancellationToken))!;
         long? calls = null;
-        await using (var has = new NpgsqlCommand("select count(*) from pg_extension where extname = 'pg_stat_statements'", connection))
+        await using (var has = new NpgsqlCommand(Tag + "select count(*) from pg_extension where extname = 'pg_stat_statements'", connection))
         {
             if ((long)(await has.ExecuteScalarAsync(cancellationToken))! > 0)
             {
                 await using var sum = new NpgsqlCommand(
-                    "select coalesce(sum(calls), 0)::bigint from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())",
+                    Tag + "select coalesce(sum(calls), 0)::bigint from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())",
                     connection);
                 calls = (long)(await sum.ExecuteScalarAsync(cancellationToken))!;
             }

@@ -12,8 +12,19 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
 {
     private static readonly string[] Hashtags = ["#loadtest"];
 
+    /// <summary>
+    /// Marks every statement of the tool, so a count of the server's statements can leave them out
+    /// (<c>query not like '%pulse-load%'</c> in <c>pg_stat_statements</c>).
+    /// </summary>
+    internal const string Tag = "/* pulse-load */ ";
+
+    /// <summary>
+    /// Opens a pool without Npgsql's reset on return (a <c>DISCARD ALL</c> before a connection's next use):
+    /// the tool sets no session state, and an unmarked <c>DISCARD ALL</c> per insert would be counted as
+    /// the server's statement.
+    /// </summary>
     public static LoadDatabase Open(string databaseUrl) =>
-        new(NpgsqlDataSource.Create(ConnectionStrings.ToKeywords(databaseUrl)));
+        new(NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ConnectionStrings.ToKeywords(databaseUrl)) { NoResetOnClose = true }.ConnectionString));
 
     /// <summary>Creates a battle running from an hour ago to an hour ahead, two sides, three hashtags; returns its id.</summary>
     public async Task<Guid> CreateEventAsync(CancellationToken cancellationToken)
@@ -21,7 +32,7 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var insertEvent = new NpgsqlCommand(
-            "insert into events (name, start_at, end_at) values ($1, now() - interval '1 hour', now() + interval '1 hour') returning id",
+            Tag + "insert into events (name, start_at, end_at) values ($1, now() - interval '1 hour', now() + interval '1 hour') returning id",
             connection, transaction);
         insertEvent.Parameters.AddWithValue("Load test " + DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         var id = (Guid)(await insertEvent.ExecuteScalarAsync(cancellationToken))!;
@@ -29,7 +40,7 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
         foreach (var (query, name) in keywords)
         {
             await using var insertKeyword = new NpgsqlCommand(
-                "insert into keywords (event_id, query, name) values ($1, $2, $3)", connection, transaction);
+                Tag + "insert into keywords (event_id, query, name) values ($1, $2, $3)", connection, transaction);
             insertKeyword.Parameters.AddWithValue(id);
             insertKeyword.Parameters.AddWithValue(query);
             insertKeyword.Parameters.AddWithValue(name);
@@ -43,7 +54,7 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
     /// <summary>The keyword ids of an event, for spreading inserted rows over its sides.</summary>
     public async Task<Guid[]> KeywordIdsAsync(Guid eventId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select id from keywords where event_id = $1 order by name");
+        await using var command = dataSource.CreateCommand(Tag + "select id from keywords where event_id = $1 order by name");
         command.Parameters.AddWithValue(eventId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var ids = new List<Guid>();
@@ -58,7 +69,7 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
     /// <summary>One tweet: a <c>uniq_entries</c> row and its link to <paramref name="keywordId"/>, created now, in one statement.</summary>
     public async Task InsertEntryAsync(Guid keywordId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var command = dataSource.CreateCommand(Tag +
             """
             with entry as (
               insert into uniq_entries (hashtags, user_mentions, flat_text, kind, created_at)
@@ -79,7 +90,7 @@ internal sealed partial class LoadDatabase(NpgsqlDataSource dataSource) : IAsync
     /// </summary>
     public async Task<SortedDictionary<string, long>> CountsAsync(Guid eventId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var command = dataSource.CreateCommand(Tag +
             """
             select k.query, count(distinct uek.uniq_entry_id)
             from events e

@@ -15,7 +15,7 @@ internal static class Scenarios
 {
     public static readonly IScenario[] All =
         [new ConnectionsScenario(), new FanoutScenario(), new FloodScenario(), new JoinStormScenario(), new RestScenario(),
-         new BigEventScenario()];
+         new BigEventScenario(), new NotifyScenario()];
 
     public static IScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 }
