@@ -5,7 +5,8 @@
 # Needs: dist/pulse (./publish.sh), a PostgreSQL from `scripts/postgres.sh start $PG_DIR`
 # (PG_DIR, default /tmp/bench-pg) holding databases `pulse` (migrated by pulse) and `baseline`
 # (Pulse.LoadTests/schema.sql); the load tool and the baseline built in Release.
-# CASE: connections | connections5k | connections5k-after-request | overflow | fanout5k | fanout19k | flood | join-storm | rest | wrk | wrk-post | startup
+# CASE: connections | connections5k | connections5k-after-request | overflow | fanout5k | fanout19k | flood | join-storm | rest | wrk | wrk-post
+#       | notify1 | notify100 | notify-two-nodes | startup
 # PULSE_BINARY (default dist/pulse) picks the binary, e.g. to measure two builds side by side.
 set -euo pipefail
 kind=${1:?pulse|baseline}; case_name=${2:?case}; out=${3:?outdir}
@@ -114,6 +115,25 @@ case "$case_name" in
   fanout5k) run_tool --scenario fanout --connections 5000 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   fanout19k) run_tool --scenario fanout --connections 19000 --workers 2 --duration 5 --interval 8 >"$out/tool.log" 2>&1 || rc=$? ;;
   flood) run_tool --scenario flood --rate 5000 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
+  # Issue 14: 5,000 POST/s for 10 s on one event, then spread over 100 events; statements/s from
+  # pg_stat_statements, exact final numbers on every subscriber.
+  notify1) run_tool --scenario notify --rate 5000 --events 1 --duration 10 --no-probe >"$out/tool.log" 2>&1 || rc=$? ;;
+  notify100) run_tool --scenario notify --rate 5000 --events 100 --duration 10 --no-probe >"$out/tool.log" 2>&1 || rc=$? ;;
+  notify-two-nodes)
+    # A second node of the same database, also on core 0: POSTs go to the first, every subscriber
+    # (and the probe's latency) is on the second, so each figure crosses the cluster NOTIFY.
+    second_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    second="http://127.0.0.1:$second_port"
+    if [ "$kind" = pulse ]; then
+      taskset -c 0 nice -n "$prio" "$pulse_binary" serve --urls "$second" --database-url "$db_url" >"$out/server-b.log" 2>&1 &
+    else
+      echo "notify-two-nodes: pulse only" >&2; exit 2
+    fi
+    second_pid=$!
+    trap 'kill -TERM $second_pid 2>/dev/null || true; cleanup' EXIT
+    for _ in $(seq 1 200); do curl -fsS "$second/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+    run_tool --scenario notify --rate 1000 --events 100 --duration 10 --subscribe-target "$second" >"$out/tool.log" 2>&1 || rc=$?
+    ;;
   join-storm) run_tool --scenario join-storm --connections 19000 --workers 2 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   rest) run_tool --scenario rest --connections 64 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   wrk)

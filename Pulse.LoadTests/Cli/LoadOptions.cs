@@ -65,6 +65,9 @@ internal sealed class LoadOptions
     [Option("subscribe-target", HelpText = "notify: base URL the subscribers and the probe's subscribers connect to (default: --target); a second node of the same database gives the two-node figure.")]
     public string? SubscribeTarget { get; set; }
 
+    [Option("no-probe", HelpText = "notify: no latency probe; the statement figures are then the load's alone (the probe's 10 POSTs a second on idle events cost a leading-edge computation each).")]
+    public bool NoProbe { get; set; }
+
     [Option("smoke", HelpText = "Tiny run (20 sockets, 3 s, 20/s; notify: 3 s, 200/s, 5 events; big-event: 10,000 rows, 5 s of writes, 10 sockets) asserting correctness only.")]
     public bool Smoke { get; set; }
 

@@ -120,7 +120,7 @@ internal sealed partial class NotifyScenario : IScenario
                 Interlocked.Increment(ref inserted);
             }
         }, cancellationToken);
-        Task probes = LoadSimulation.InjectAsync(1 / ProbeInterval.TotalSeconds, duration, 32, async (i, ct) =>
+        Task probes = options.NoProbe ? Task.CompletedTask : LoadSimulation.InjectAsync(1 / ProbeInterval.TotalSeconds, duration, 32, async (i, ct) =>
         {
             int seq = (int)i + 1;
             int e = loadEvents.Length + (int)(i % ProbeEvents);
@@ -347,6 +347,16 @@ internal sealed partial class NotifyScenario : IScenario
                 stats.SetFigure("probe latency p50/p90/p99/max (ms)", string.Join(" / ",
                     Ms(_latency.GetValueAtPercentile(50)), Ms(_latency.GetValueAtPercentile(90)),
                     Ms(_latency.GetValueAtPercentile(99)), Ms(_latency.GetMaxValue())));
+
+                // Where the tail sits in the run (its start, a steady state, its end) tells warm-up from load.
+                long first = _sentAt.Where(t => t > 0).DefaultIfEmpty(0).Min();
+                var slowest = Enumerable.Range(0, _sentAt.Length)
+                    .Where(i => _sentAt[i] > 0 && _receivedAt[i] > 0)
+                    .OrderByDescending(i => _receivedAt[i] - _sentAt[i])
+                    .Take(5)
+                    .Select(i => FormattableString.Invariant(
+                        $"#{i} at {Stopwatch.GetElapsedTime(first, _sentAt[i]).TotalSeconds:F1} s: {Stopwatch.GetElapsedTime(_sentAt[i], _receivedAt[i]).TotalMilliseconds:F1} ms"));
+                stats.SetFigure("slowest probes", string.Join(", ", slowest));
             }
 
             foreach (var (failure, count) in _failures)

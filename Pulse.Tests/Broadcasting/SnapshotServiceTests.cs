@@ -94,6 +94,65 @@ namespace Pulse.Tests.Broadcasting;
         Assert.Equal(0, service.EntryCount);
     }
 
+    [Fact]
+    public async Task ComputeAsync_ManyEventsAtOnce_DeltasShareTwoStatementsAndAreExact()
+    {
+        // Forty leading edges at once (a flood starting on forty battles): each computes alone, and
+        // their delta reads go as two statements, the first one's and everyone else's, not forty.
+        const int Events = 40;
+        var events = new List<(Guid EventId, (DateTime Start, Guid Id) Keyword)>();
+        for (int i = 0; i < Events; i++)
+        {
+            events.Add(await CreateEndedEventAsync("Many" + i));
+        }
+
+        var published = new RecordingBroadcaster();
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 1, published, new PulseMetrics());
+        foreach (var (eventId, _) in events)
+        {
+            Assert.Equal(0, JsonDocumentTotal(await service.GetAsync(eventId, CancellationToken.None)));
+        }
+
+        for (int i = 0; i < Events; i++)
+        {
+            for (int n = 0; n <= i % 3; n++)
+            {
+                await database.InsertEntryAsync(events[i].Keyword.Start.AddMinutes(n), events[i].Keyword.Id);
+            }
+        }
+
+        // The first statement waits on a lock while the others ask: they can only go together after it.
+        long before = service.DeltaStatements;
+        await using var locker = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await locker.BeginTransactionAsync();
+        await using (var lockEvents = new NpgsqlCommand("LOCK TABLE events IN ACCESS EXCLUSIVE MODE", locker, transaction))
+        {
+            await lockEvents.ExecuteNonQueryAsync();
+        }
+
+        var first = service.ComputeAsync(events[0].EventId, "n", CancellationToken.None);
+        await WaitForBlockedQueryAsync();
+        var rest = events.Skip(1).Select(e => service.ComputeAsync(e.EventId, "n", CancellationToken.None)).ToArray();
+        await transaction.CommitAsync();
+        Assert.All(await Task.WhenAll([first, .. rest]).WaitAsync(Timeout), Assert.True);
+
+        // One slot (MaxConcurrentComputations = 1) bounds full reads only: no delta waited for another.
+        Assert.Equal(2, service.DeltaStatements - before);
+        for (int i = 0; i < Events; i++)
+        {
+            Assert.Equal(i % 3 + 1, JsonDocumentTotal(service.Peek(events[i].EventId)));
+        }
+
+        Assert.Equal(Events, published.Versions.Count);
+    }
+
+    private static long JsonDocumentTotal(Snapshot? snapshot)
+    {
+        Assert.NotNull(snapshot);
+        using var json = System.Text.Json.JsonDocument.Parse(snapshot.Json);
+        return json.RootElement.GetProperty("total").GetInt64();
+    }
+
     // Read before the test's own locks and counts, as a server reads it at start-up.
     private static async Task<EventCatalog> LoadedCatalogAsync(NpgsqlDataSource dataSource)
     {

@@ -44,31 +44,6 @@ namespace Pulse.Tests.Broadcasting;
     }
 
     [Fact]
-    public async Task ManyEvents_AtConcurrencyBound_ExtraEventWaitsForASlot()
-    {
-        var time = new FakeTimeProvider(Start);
-        using var compute = new RecordingCompute(time);
-        var release = new TaskCompletionSource();
-        compute.Behavior = (_, _) => release.Task;
-        var options = new BroadcastOptions { MaxConcurrentComputations = 2 };
-        await using var ticker = new Ticker(options, time, compute, NullLogger.Instance, new PulseMetrics());
-
-        var events = Enumerable.Range(1, 3).Select(i => new Guid(i, 0, 0, new byte[8])).ToArray();
-        foreach (var id in events)
-        {
-            ticker.Notify(new Notification(id, "n"));
-        }
-
-        Assert.Equal(2, compute.Calls.Count);
-
-        compute.Behavior = null;
-        release.SetResult();
-        await compute.WaitForCallsAsync(3); // the third starts on the thread pool when a slot frees
-
-        Assert.Equal(events.Order(), compute.Calls.Select(c => c.EventId).Order());
-    }
-
-    [Fact]
     public async Task Start_FakeTimeAdvancesOneWindow_TimerRunsTrailingEdge()
     {
         var time = new FakeTimeProvider(Start);

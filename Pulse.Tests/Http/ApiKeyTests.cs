@@ -105,9 +105,11 @@ namespace Pulse.Tests.Http;
             }
             while (status == HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(5));
 
-            // A copy at most a second old starts a re-read at the next hit; one more request may pass meanwhile.
+            // A copy at most a second old starts a re-read at the next hit; one more request may pass
+            // meanwhile. The margin is for a loaded machine (1,529 ms seen with the whole suite running
+            // beside): what fails here is a copy never re-read, which takes the 5 s of the loop.
             Assert.Equal(HttpStatusCode.Unauthorized, status);
-            Assert.True(clock.Elapsed < TableCopy<object>.BackstopInterval + TimeSpan.FromMilliseconds(500), $"took {clock.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.True(clock.Elapsed < TableCopy<object>.BackstopInterval + TimeSpan.FromSeconds(1), $"took {clock.Elapsed.TotalMilliseconds:F0} ms");
         }
         finally
         {

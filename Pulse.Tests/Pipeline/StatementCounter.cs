@@ -14,9 +14,10 @@ namespace Pulse.Tests.Pipeline;
 /// </remarks>
 internal sealed class StatementCounter : IAsyncDisposable
 {
-    // The first statement of every computation (CountingRead.HeaderSql, docs/design.md §18): nothing else
-    // in the database has this text.
-    private const string ViewModelFragment = "%pulse: counting header%";
+    // The statement that starts every read of counts (docs/design.md §18): the header of a full read
+    // (CountingRead.HeaderSql), or one grouped delta read for one or many events (GroupDeltaSql); nothing
+    // else in the database has these texts.
+    private const string ViewModelPattern = "pulse: counting (header|deltas)";
     private const string ThisDatabase = "dbid = (SELECT oid FROM pg_database WHERE datname = current_database())";
     private readonly NpgsqlConnection _connection;
 
@@ -28,8 +29,8 @@ internal sealed class StatementCounter : IAsyncDisposable
         return new StatementCounter(await database.DataSource.OpenConnectionAsync());
     }
 
-    /// <summary>Executions of the view-model statement.</summary>
-    public Task<long> ViewModelAsync() => ScalarAsync($"SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE {ThisDatabase} AND query LIKE $1", ViewModelFragment);
+    /// <summary>Reads of counts: executions of the statements that start one (a grouped delta read counts once).</summary>
+    public Task<long> ViewModelAsync() => ScalarAsync($"SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE {ThisDatabase} AND query ~ $1", ViewModelPattern);
 
     /// <summary>Executions of every statement but these readings.</summary>
     public Task<long> AllAsync() => ScalarAsync($"SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE {ThisDatabase} AND query NOT LIKE $1", "%pg_stat_statements%");

@@ -95,7 +95,34 @@ internal sealed partial class SnapshotService
     private bool VerifyDue(Entry entry, CountingState counting, DateTime now) =>
         _verifyEvery > TimeSpan.Zero && now >= entry.NextVerify && counting.Header.StartAt <= now;
 
-    // Under the entry's gate and a computation slot.
+    // A delta alone is one statement, shared with whatever other reads are due meanwhile (DeltaReads);
+    // a header that changed is read again in full, in its own transaction.
+    private async Task<CountingResult?> ReadDeltaAsync(Guid eventId, CountingState state, CancellationToken cancellationToken)
+    {
+        var outcomes = await _deltas.ReadAsync([(eventId, state)]);
+        return outcomes[0] switch
+        {
+            DeltaOutcome.Folded => new CountingResult(state, Full: false, Drift: null),
+            DeltaOutcome.Gone => null,
+            _ => await FullReadAsync(eventId, null, false, state, cancellationToken),
+        };
+    }
+
+    // A full read (or verification) holds one of the slots for its statement (the remarks of SnapshotService).
+    private async Task<CountingResult?> FullReadAsync(Guid eventId, CountingState? state, bool verify, CountingState? sizeHint, CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken);
+        try
+        {
+            return await CountingRead.ReadAsync(dataSource, eventId, state, verify, sizeHint, cancellationToken);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    // Under the entry's gate.
     private async Task<ViewModel?> CountAsync(Guid eventId, Entry entry, DateTime now, CancellationToken cancellationToken)
     {
         // Taken and cleared at once: a repair notice that arrives after this point keeps the flag for the
@@ -107,7 +134,9 @@ internal sealed partial class SnapshotService
         long started = timeProvider.GetTimestamp();
         try
         {
-            result = await CountingRead.ReadAsync(dataSource, eventId, state, verify, entry.Counting, cancellationToken);
+            result = state is not null && !verify
+                ? await ReadDeltaAsync(eventId, state, cancellationToken)
+                : await FullReadAsync(eventId, state, verify, entry.Counting, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedColumn && state is not null)
         {
@@ -119,7 +148,7 @@ internal sealed partial class SnapshotService
                 BroadcastingLog.CountingWithoutMigration(logger);
             }
 
-            result = await CountingRead.ReadAsync(dataSource, eventId, null, false, entry.Counting, cancellationToken);
+            result = await FullReadAsync(eventId, null, false, entry.Counting, cancellationToken);
         }
         catch
         {

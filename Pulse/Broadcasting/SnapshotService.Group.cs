@@ -5,8 +5,8 @@ namespace Pulse.Broadcasting;
 
 /// <summary>
 /// Grouped computations (docs/design.md §8, §18): the events due at one tick whose states only need a
-/// delta are read in one statement per snapshot they share (in a flood, all of them: they were read
-/// together at the previous tick), so a tick costs the database one statement however many battles run.
+/// delta are read in one statement (<see cref="DeltaReads"/>; 256 at most), whatever snapshots they were
+/// last read at, so a tick costs the database one statement however many battles run.
 /// </summary>
 // SemaphoreSlim only needs disposing once its AvailableWaitHandle was used; it never is (SnapshotService.cs).
 #pragma warning disable CA1001
@@ -20,7 +20,7 @@ internal sealed partial class SnapshotService
 
         // Gates taken without waiting: an event a reader is computing, or one that needs a full read, is
         // computed on its own, beside the group.
-        var groups = new Dictionary<string, List<Member>>(StringComparer.Ordinal);
+        var group = new List<Member>();
         var now = timeProvider.GetUtcNow().UtcDateTime;
         for (int i = 0; i < events.Count; i++)
         {
@@ -39,22 +39,14 @@ internal sealed partial class SnapshotService
                 continue;
             }
 
-            if (!groups.TryGetValue(state.Snapshot, out var group))
-            {
-                groups[state.Snapshot] = group = [];
-            }
-
             var member = new Member(eventId, eventName, entry);
             group.Add(member);
             tasks[i] = member.Done.Task;
         }
 
-        foreach (var (snapshot, members) in groups)
+        for (int start = 0; start < group.Count; start += CountingRead.MaxGroup)
         {
-            for (int start = 0; start < members.Count; start += CountingRead.MaxGroup)
-            {
-                _ = ComputeGroupAsync(members.GetRange(start, Math.Min(CountingRead.MaxGroup, members.Count - start)), snapshot, now, cancellationToken);
-            }
+            _ = ComputeGroupAsync(group.GetRange(start, Math.Min(CountingRead.MaxGroup, group.Count - start)), now, cancellationToken);
         }
 
         return tasks;
@@ -62,7 +54,7 @@ internal sealed partial class SnapshotService
 
     // Holds the gate of every member and releases each as soon as its event is published; completes each
     // member's task. Never throws: a failure is each member's.
-    private async Task ComputeGroupAsync(List<Member> members, string snapshot, DateTime now, CancellationToken cancellationToken)
+    private async Task ComputeGroupAsync(List<Member> members, DateTime now, CancellationToken cancellationToken)
     {
         DeltaOutcome[] outcomes;
         try
@@ -73,15 +65,13 @@ internal sealed partial class SnapshotService
                 states[m] = (members[m].EventId, members[m].Entry.Counting!);
             }
 
-            await _slots.WaitAsync(cancellationToken);
             long started = timeProvider.GetTimestamp();
             try
             {
-                outcomes = await CountingRead.ReadDeltasAsync(dataSource, states, snapshot, cancellationToken);
+                outcomes = await _deltas.ReadAsync(states);
             }
             finally
             {
-                _slots.Release();
                 metrics.Computed(timeProvider.GetElapsedTime(started));
             }
         }

@@ -12,11 +12,13 @@ namespace Pulse.Broadcasting;
 /// <see cref="EventCatalog"/> does not know is answered "no such event" without a statement.
 /// </summary>
 /// <remarks>
-/// <para><b>Concurrency bound.</b> Every computation, a tick's or a reader's, takes one of
-/// <c>Broadcast:MaxConcurrentComputations</c> slots for its query (the ticker's own bound then only
-/// orders ticks among themselves), so a burst of cold joins of many events (a reconnect after a deploy)
-/// queues behind the same bound as ticks instead of taking every pooled connection, which NOTIFY, the
-/// key and event catalogs and <c>/readyz</c> need too.</para>
+/// <para><b>Concurrency bound.</b> Every full read (an event's first, a verification, a repair), a
+/// tick's or a reader's, takes one of <c>Broadcast:MaxConcurrentComputations</c> slots, so a burst of
+/// cold joins of many events (a reconnect after a deploy) queues behind that bound instead of taking
+/// every pooled connection, which the key and event catalogs and <c>/readyz</c> need too. Delta reads
+/// take none: they all go through <see cref="DeltaReads"/>, one statement on one connection at a time,
+/// the reads asked for meanwhile together, so a burst of leading edges over a hundred battles costs a
+/// couple of statements and no battle waits behind another's slot.</para>
 /// <para><b>Thread safety.</b> All members may be called concurrently. Computations of one event are
 /// serialized by the ticker; every computation also takes the entry's gate, so a reader's
 /// first computation and a tick never interleave their version updates, and broadcasts leave in
@@ -31,9 +33,15 @@ internal sealed partial class SnapshotService(NpgsqlDataSource dataSource, Event
 {
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
 
-    // The computation slots of ticks and readers alike (see the remarks); waited on under an entry's
+    // The slots of full reads, ticks' and readers' alike (see the remarks); waited on under an entry's
     // gate, so one event still never has two computations at once.
     private readonly SemaphoreSlim _slots = new(maxConcurrentComputations, maxConcurrentComputations);
+
+    // Every delta read, alone or grouped: one statement at a time, the reads asked for meanwhile together.
+    private readonly DeltaReads _deltas = new(dataSource);
+
+    /// <summary>Grouped delta statements run; for tests.</summary>
+    internal long DeltaStatements => _deltas.Statements;
 
     /// <summary>Entries held (cached, forgotten or being computed); for tests of memory bounds.</summary>
     internal int EntryCount => _entries.Count;
@@ -195,7 +203,6 @@ internal sealed partial class SnapshotService(NpgsqlDataSource dataSource, Event
 
     private async Task<(Snapshot? Snapshot, bool Changed)> ComputeLockedAsync(Guid eventId, Entry entry, CancellationToken cancellationToken)
     {
-        await _slots.WaitAsync(cancellationToken);
         long started = timeProvider.GetTimestamp();
         var now = timeProvider.GetUtcNow().UtcDateTime;
         ViewModel? model;
@@ -220,7 +227,6 @@ internal sealed partial class SnapshotService(NpgsqlDataSource dataSource, Event
         }
         finally
         {
-            _slots.Release();
             metrics.Computed(timeProvider.GetElapsedTime(started));
         }
 

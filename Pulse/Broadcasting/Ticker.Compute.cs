@@ -17,10 +17,11 @@ internal sealed partial class Ticker
     }
 
     /// <summary>Claims the event for the current window (counted in flight); false when not due.</summary>
-    private bool TryClaim(TickerEventState state)
-    {
-        long window = Volatile.Read(ref _window);
+    private bool TryClaim(TickerEventState state) => TryClaim(state, Volatile.Read(ref _window));
 
+    /// <summary>Claims the event for <paramref name="window"/> (counted in flight); false when not due.</summary>
+    private bool TryClaim(TickerEventState state, long window)
+    {
         // The flood path: an event already running or computed this window costs two reads.
         if (!state.IsClaimable(window))
         {
@@ -99,52 +100,24 @@ internal sealed partial class Ticker
         }
     }
 
-    private async Task RunAsync(Guid eventId, TickerEventState state)
+    /// <summary>
+    /// One claimed event alone (a leading edge, or a trailing edge that outlived its window): takes the
+    /// pending name and starts the computation at once, as <see cref="RunGroup"/> does for many.
+    /// </summary>
+    private Task RunAsync(Guid eventId, TickerEventState state)
     {
-        bool dirty;
-        string? name = null;
+        string name = state.TakePending();
+        Task computation;
         try
         {
-            await _slots.WaitAsync(_stopping.Token);
-            try
-            {
-                // Taken with the slot, right before the read, not at the claim: whatever marked the event
-                // while it waited (a POST, a minute's turn) is coalesced into this computation, and the
-                // name is the latest notification's (TickerEventState remarks, docs/design.md §7).
-                name = state.TakePending();
-                await _computation.ComputeAsync(eventId, name, _stopping.Token);
-            }
-            finally
-            {
-                _slots.Release();
-            }
-
-            if (_failureLog.Recovered(out long failures))
-            {
-                BroadcastingLog.ComputationsRecovered(_logger, failures);
-            }
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            state.KeepDirty(name);
+            computation = _computation.ComputeAsync(eventId, name, _stopping.Token);
         }
         catch (Exception exception)
         {
-            state.KeepDirty(name);
-            ReportFailure(eventId, exception);
-        }
-        finally
-        {
-            dirty = state.Complete();
-            LeaveInFlight();
+            computation = Task.FromException(exception);
         }
 
-        // Notified while running: if the window already moved on (a computation longer than a
-        // window), this is its trailing edge; otherwise TryStart declines and the next tick takes it.
-        if (dirty)
-        {
-            TryStart(eventId, state);
-        }
+        return CompleteAsync(eventId, state, name, computation);
     }
 
     private void ReportFailure(Guid eventId, Exception exception)

@@ -12,7 +12,7 @@ internal sealed partial class Ticker
             throw new InvalidOperationException("The ticker is already started.");
         }
 
-        BroadcastingLog.TickerStarted(_logger, _periodMs, _maxConcurrent);
+        BroadcastingLog.TickerStarted(_logger, _periodMs);
         _loop = RunLoopAsync(_stopping.Token);
     }
 
@@ -49,7 +49,6 @@ internal sealed partial class Ticker
     {
         await StopAsync();
         _stopping.Dispose();
-        _slots.Dispose();
     }
 
     /// <summary>
@@ -60,11 +59,16 @@ internal sealed partial class Ticker
     public void OnTick()
     {
         long started = _timeProvider.GetTimestamp();
-        long window = Interlocked.Increment(ref _window);
+
+        // The dirty events are claimed for the new window before it opens: a notification that lands
+        // meanwhile still sees the old window, in which these were computed (or are running), so it
+        // cannot start one of them alone as a leading edge a moment before the group (one statement
+        // more per tick in a flood over many events, measured). Only this method writes _window.
+        long window = Volatile.Read(ref _window) + 1;
         List<(Guid EventId, TickerEventState State)>? claimed = null;
         foreach (var (eventId, state) in _states)
         {
-            if (TryClaim(state))
+            if (TryClaim(state, window))
             {
                 (claimed ??= []).Add((eventId, state));
             }
@@ -74,7 +78,10 @@ internal sealed partial class Ticker
             }
         }
 
-        // One event alone as a leading edge is; several as one group (one statement for their deltas).
+        Interlocked.Exchange(ref _window, window);
+
+        // Started once the window is open, so none completes (and claims again) in the old one. One event
+        // alone as a leading edge is; several as one group (one statement for their deltas).
         if (claimed is [var (id, one)])
         {
             _ = RunAsync(id, one);

@@ -28,8 +28,8 @@ internal static partial class DatabaseUrl
         builder.MaxPoolSize = poolSize;
         builder.CommandTimeout = commandTimeoutSeconds;
 
-        // Pulse never changes session state on a pooled connection (no SET, no LISTEN: the LISTEN
-        // connection is unpooled), so Npgsql's reset on return (SET SESSION AUTHORIZATION DEFAULT,
+        // Pulse changes no session state on a pooled connection but the jit = off that each new one is
+        // given (PulseDatabase; no LISTEN: the LISTEN connection is unpooled), so Npgsql's reset on return (SET SESSION AUTHORIZATION DEFAULT,
         // RESET ALL, CLOSE ALL, UNLISTEN *, pg_advisory_unlock_all(), DISCARD SEQUENCES, DISCARD TEMP)
         // is pure cost: measured in the flood scenario it made every POST's one pg_notify eight
         // statements in PostgreSQL (docs/benchmarks.md).

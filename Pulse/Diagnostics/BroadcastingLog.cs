@@ -13,8 +13,8 @@ internal static partial class BroadcastingLog
     [LoggerMessage(5002, LogLevel.Error, "Computation of event {EventId} failed ({Suppressed} more failures not logged since the last line); the event stays dirty and is retried next window")]
     public static partial void ComputationFailed(ILogger logger, Guid eventId, long suppressed, Exception exception);
 
-    [LoggerMessage(5004, LogLevel.Information, "Ticker started: window {PeriodMs} ms, at most {MaxConcurrent} concurrent computations")]
-    public static partial void TickerStarted(ILogger logger, int periodMs, int maxConcurrent);
+    [LoggerMessage(5004, LogLevel.Information, "Ticker started: window {PeriodMs} ms")]
+    public static partial void TickerStarted(ILogger logger, int periodMs);
 
     [LoggerMessage(5005, LogLevel.Information, "Ticker stopped")]
     public static partial void TickerStopped(ILogger logger);

@@ -23,8 +23,8 @@ internal static partial class CountingRead
 
     // The headers and the new links of many events in one statement, and so under one snapshot (each
     // statement of READ COMMITTED has its own, which pg_current_snapshot() returns): no transaction, one
-    // statement a round however many events are due, where a read per event costs five (BEGIN, jit, header,
-    // delta, COMMIT). Every event of the group was last read at snapshot $2. Header rows have a NULL side.
+    // statement a round however many events are due, where a transaction per event cost four (BEGIN, header,
+    // delta, COMMIT). $2 covers the last snapshot of every event of the group (Covering). Header rows have a NULL side.
     // The delta arms are those of DeltaSql, per keyword of every event, on the index (keyword_id, pulse_xact).
     internal const string GroupDeltaSql = """
         -- pulse: counting deltas
@@ -50,21 +50,27 @@ internal static partial class CountingRead
         """;
 
     /// <summary>
-    /// Brings every state of <paramref name="states"/> (all exact for one snapshot, <paramref name="snapshot"/>;
-    /// at most <see cref="MaxGroup"/>) up to date in one statement, folding in place. A state whose
-    /// event's header changed is left as it was (<see cref="DeltaOutcome.Stale"/>). When the statement fails
-    /// part way, every state is still exact for its old snapshot (folds are idempotent): it is retried.
+    /// Brings every state of <paramref name="states"/> (at most <see cref="MaxGroup"/>, of distinct events)
+    /// up to date in one statement, folding in place. The statement reads every link the oldest of their
+    /// snapshots did not see (<see cref="Covering"/>); a state that had seen some of them folds them again,
+    /// which changes nothing. A state whose event's header changed is left as it was
+    /// (<see cref="DeltaOutcome.Stale"/>). When the statement fails part way, every state is still exact
+    /// for its old snapshot (folds are idempotent): it is retried.
     /// </summary>
-    public static async Task<DeltaOutcome[]> ReadDeltasAsync(NpgsqlDataSource dataSource, IReadOnlyList<(Guid EventId, CountingState State)> states, string snapshot, CancellationToken cancellationToken)
+    public static async Task<DeltaOutcome[]> ReadDeltasAsync(NpgsqlDataSource dataSource, IReadOnlyList<(Guid EventId, CountingState State)> states, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(states.Count, MaxGroup);
         var index = new Dictionary<Guid, int>(states.Count);
         var ids = new Guid[states.Count];
+        var snapshots = new string[states.Count];
         for (int i = 0; i < states.Count; i++)
         {
             ids[i] = states[i].EventId;
+            snapshots[i] = states[i].State.Snapshot;
             index.Add(ids[i], i);
         }
+
+        string snapshot = Covering(snapshots);
 
         var outcomes = new DeltaOutcome[states.Count];
         Array.Fill(outcomes, DeltaOutcome.Gone);
@@ -125,5 +131,44 @@ internal static partial class CountingRead
         }
 
         return outcomes;
+    }
+
+    /// <summary>
+    /// A snapshot that sees none of what any of <paramref name="snapshots"/> (<c>pg_snapshot</c> text,
+    /// <c>xmin:xmax:xip,…</c>) did not see: the least xmax, and every in-progress id below it. A
+    /// transaction unseen by one of them began at or after its xmax (so at or after the least) or was in
+    /// progress then; either way the delta arms, <c>≥ xmax</c> and <c>= ANY (xip)</c>, read it.
+    /// </summary>
+    internal static string Covering(IReadOnlyList<string> snapshots)
+    {
+        if (snapshots.Count == 1)
+        {
+            return snapshots[0];
+        }
+
+        ulong xmin = ulong.MaxValue, xmax = ulong.MaxValue;
+        foreach (var text in snapshots)
+        {
+            var parts = text.Split(':');
+            xmin = Math.Min(xmin, ulong.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture));
+            xmax = Math.Min(xmax, ulong.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var inProgress = new SortedSet<ulong>();
+        foreach (var text in snapshots)
+        {
+            var list = text[(text.LastIndexOf(':') + 1)..];
+            foreach (var id in list.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                ulong xid = ulong.Parse(id, System.Globalization.CultureInfo.InvariantCulture);
+                if (xid < xmax)
+                {
+                    inProgress.Add(xid);
+                }
+            }
+        }
+
+        // pg_snapshot's input wants xmin <= xip < xmax, ascending; every xip is at least its own xmin.
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{xmin}:{xmax}:{string.Join(',', inProgress)}");
     }
 }

@@ -47,11 +47,6 @@ internal static partial class CountingRead
         + " AND l.pulse_xact >= pg_snapshot_xmax($2::pg_snapshot)\nUNION ALL" + Sides + " uniq_entry_keywords" + Window
         + " AND l.pulse_xact = ANY ($3::text::xid8[])";
 
-    // Transaction-local. JIT compiles a plan whose estimated cost passes jit_above_cost, which a read of a
-    // big event's table does by estimate alone: 10 to 700 ms of compiling for a statement that runs in
-    // less than one (measured at 10,000,000 links). Pulse's reads are index walks; JIT gains them nothing.
-    internal const string NoJitSql = "SELECT set_config('jit', 'off', true)";
-
     /// <summary>
     /// Brings <paramref name="state"/> up to date, or reads a new one when <paramref name="state"/> is
     /// null, its header no longer counts the same way, or <paramref name="verify"/> asks for the full read
@@ -69,7 +64,6 @@ internal static partial class CountingRead
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(NoJitSql));
         batch.BatchCommands.Add(Command(HeaderSql, eventId));
         if (state is not null)
         {
@@ -116,8 +110,6 @@ internal static partial class CountingRead
     // ReadAll: the result's state is new and empty, the links are still to be read (a stale header).
     private static async Task<(CountingResult? Result, bool ReadAll)> FoldAsync(NpgsqlDataReader reader, CountingState? state, bool verify, CountingState? sizeHint, CancellationToken cancellationToken)
     {
-        // The first result is set_config's one row.
-        await reader.NextResultAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return (null, false);
