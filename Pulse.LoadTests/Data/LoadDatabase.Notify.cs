@@ -26,21 +26,11 @@ internal sealed partial class LoadDatabase
     /// </summary>
     public async Task<ServerStatements> ReadServerStatementsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var clear = new NpgsqlCommand(Tag + "select pg_stat_clear_snapshot()", connection))
+        var (connection, commitCount, hasStatements) = await BeginReadingAsync(cancellationToken);
+        await using var owned = connection;
+        if (!hasStatements)
         {
-            await clear.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var commits = new NpgsqlCommand(
-            Tag + "select xact_commit from pg_stat_database where datname = current_database()", connection);
-        long commitCount = (long)(await commits.ExecuteScalarAsync(cancellationToken))!;
-        await using (var has = new NpgsqlCommand(Tag + "select count(*) from pg_extension where extname = 'pg_stat_statements'", connection))
-        {
-            if ((long)(await has.ExecuteScalarAsync(cancellationToken))! == 0)
-            {
-                return new ServerStatements(commitCount, null);
-            }
+            return new ServerStatements(commitCount, null);
         }
 
         await using var read = new NpgsqlCommand(

@@ -17,28 +17,44 @@ internal sealed partial class LoadDatabase
     /// </summary>
     public async Task<StatementReading> ReadStatementsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var clear = new NpgsqlCommand(Tag + "select pg_stat_clear_snapshot()", connection))
+        var (connection, commitCount, hasStatements) = await BeginReadingAsync(cancellationToken);
+        await using (connection)
         {
-            await clear.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var commits = new NpgsqlCommand(
-            Tag + "select xact_commit from pg_stat_database where datname = current_database()", connection);
-        long commitCount = (long)(await commits.ExecuteScalarAsync(cancellationToken))!;
-        long? calls = null;
-        await using (var has = new NpgsqlCommand(Tag + "select count(*) from pg_extension where extname = 'pg_stat_statements'", connection))
-        {
-            if ((long)(await has.ExecuteScalarAsync(cancellationToken))! > 0)
+            if (!hasStatements)
             {
-                await using var sum = new NpgsqlCommand(
-                    Tag + "select coalesce(sum(calls), 0)::bigint from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())",
-                    connection);
-                calls = (long)(await sum.ExecuteScalarAsync(cancellationToken))!;
+                return new StatementReading(commitCount, null);
             }
-        }
 
-        return new StatementReading(commitCount, calls);
+            await using var sum = new NpgsqlCommand(
+                Tag + "select coalesce(sum(calls), 0)::bigint from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())",
+                connection);
+            return new StatementReading(commitCount, (long)(await sum.ExecuteScalarAsync(cancellationToken))!);
+        }
+    }
+
+    // The start of every reading: a fresh statistics snapshot, this database's commits, and whether
+    // pg_stat_statements is installed (three statements; the caller disposes the connection).
+    private async Task<(NpgsqlConnection Connection, long Commits, bool HasStatements)> BeginReadingAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using (var clear = new NpgsqlCommand(Tag + "select pg_stat_clear_snapshot()", connection))
+            {
+                await clear.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var commits = new NpgsqlCommand(
+                Tag + "select xact_commit from pg_stat_database where datname = current_database()", connection);
+            long commitCount = (long)(await commits.ExecuteScalarAsync(cancellationToken))!;
+            await using var has = new NpgsqlCommand(Tag + "select count(*) from pg_extension where extname = 'pg_stat_statements'", connection);
+            return (connection, commitCount, (long)(await has.ExecuteScalarAsync(cancellationToken))! > 0);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A little over PostgreSQL's statistics flush interval (PGSTAT_MIN_INTERVAL, 1 s).</summary>

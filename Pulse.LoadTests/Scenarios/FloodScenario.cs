@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Pulse.LoadTests.Data;
 using Pulse.LoadTests.Runner;
 using Pulse.LoadTests.Subscribers;
 using Pulse.Testing.Processes;
@@ -74,7 +75,7 @@ internal sealed class FloodScenario : IScenario
         long? computationsAfter = await ServerComputationsAsync(context, cancellationToken);
         GroupResult result = await subscriber.StopAsync();
         SortedDictionary<string, long> expected = await database.CountsAsync(context.EventId, cancellationToken);
-        SortedDictionary<string, long> broadcast = CountsOf(result.LastPayload);
+        SortedDictionary<string, long> broadcast = ViewModelCounts.Of(result.LastPayload);
 
         stats.SetFigure("POSTs", (stats.Ok + stats.Fail).ToString(CultureInfo.InvariantCulture));
         stats.SetFigure("rows inserted", inserted.ToString(CultureInfo.InvariantCulture));
@@ -89,14 +90,14 @@ internal sealed class FloodScenario : IScenario
         }
 
         stats.SetFigure("final version", result.LastVersion.ToString(CultureInfo.InvariantCulture));
-        stats.SetFigure("final counts (broadcast)", Show(broadcast));
-        stats.SetFigure("final counts (SQL)", Show(expected));
+        stats.SetFigure("final counts (broadcast)", ViewModelCounts.Show(broadcast));
+        stats.SetFigure("final counts (SQL)", ViewModelCounts.Show(expected));
         bool exact = broadcast.Count == expected.Count && broadcast.All(p => expected.GetValueOrDefault(p.Key, -1) == p.Value);
         stats.SetFigure("final numbers exact", exact ? "yes" : "NO");
         context.AddServerFigures(before, after, stats.Ok, "POST");
         if (!exact)
         {
-            context.CheckFailures.Add("final broadcast " + Show(broadcast) + " differs from SQL " + Show(expected));
+            context.CheckFailures.Add("final broadcast " + ViewModelCounts.Show(broadcast) + " differs from SQL " + ViewModelCounts.Show(expected));
         }
     }
 
@@ -128,24 +129,4 @@ internal sealed class FloodScenario : IScenario
             return null;
         }
     }
-
-    private static SortedDictionary<string, long> CountsOf(string? payload)
-    {
-        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        if (payload is null)
-        {
-            return counts;
-        }
-
-        using var document = JsonDocument.Parse(payload);
-        foreach (JsonElement query in document.RootElement.GetProperty("queries").EnumerateArray())
-        {
-            counts[query.GetProperty("query").GetString()!] = query.GetProperty("count").GetInt64();
-        }
-
-        return counts;
-    }
-
-    private static string Show(SortedDictionary<string, long> counts) =>
-        counts.Count == 0 ? "(none)" : string.Join(", ", counts.Select(p => FormattableString.Invariant($"{p.Key}={p.Value}")));
 }

@@ -87,7 +87,7 @@ internal sealed partial class NotifyScenario
         do
         {
             await Task.Delay(100, cancellationToken);
-            wrong = Enumerable.Range(0, events.Length).Where(i => !Same(CountsOf(subscribers.Newest(i).Payload), expected[i])).ToList();
+            wrong = Enumerable.Range(0, events.Length).Where(i => !ViewModelCounts.Same(ViewModelCounts.Of(subscribers.Newest(i).Payload), expected[i])).ToList();
         }
         while (wrong.Count > 0 && Stopwatch.GetElapsedTime(start) < ExactWait);
 
@@ -96,7 +96,7 @@ internal sealed partial class NotifyScenario
         foreach (int i in wrong.Take(3))
         {
             context.CheckFailures.Add(FormattableString.Invariant(
-                $"event {events[i]:D}: last broadcast {Show(CountsOf(subscribers.Newest(i).Payload))} differs from SQL {Show(expected[i])}"));
+                $"event {events[i]:D}: last broadcast {ViewModelCounts.Show(ViewModelCounts.Of(subscribers.Newest(i).Payload))} differs from SQL {ViewModelCounts.Show(expected[i])}"));
         }
 
         if (wrong.Count > 3)
@@ -104,28 +104,4 @@ internal sealed partial class NotifyScenario
             context.CheckFailures.Add(FormattableString.Invariant($"… and {wrong.Count - 3} more events whose last broadcast differs from SQL"));
         }
     }
-
-    private static bool Same(SortedDictionary<string, long> broadcast, SortedDictionary<string, long> expected) =>
-        broadcast.Count == expected.Count && broadcast.All(p => expected.GetValueOrDefault(p.Key, -1) == p.Value);
-
-    /// <summary>The per-query counts of a view model (docs/design.md §5); empty before any broadcast.</summary>
-    private static SortedDictionary<string, long> CountsOf(string? payload)
-    {
-        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        if (payload is null)
-        {
-            return counts;
-        }
-
-        using var document = JsonDocument.Parse(payload);
-        foreach (JsonElement query in document.RootElement.GetProperty("queries").EnumerateArray())
-        {
-            counts[query.GetProperty("query").GetString()!] = query.GetProperty("count").GetInt64();
-        }
-
-        return counts;
-    }
-
-    private static string Show(SortedDictionary<string, long> counts) =>
-        counts.Count == 0 ? "(none)" : string.Join(", ", counts.Select(p => FormattableString.Invariant($"{p.Key}={p.Value}")));
 }

@@ -20,8 +20,6 @@ internal sealed class NotifySubscribers(IReadOnlyList<string> topics, IPEndPoint
     private const string JoinRef = "1";
     private const string ProbePrefix = "probe-";
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(10);
-    /// <summary>Under the 60 s server heartbeat timeout (docs/design.md §7).</summary>
-    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(25);
 
     private readonly RawClient?[] _sockets = new RawClient?[topics.Count];
     private readonly TaskCompletionSource<bool>[] _joins = CreateWaiters(topics.Count);
@@ -47,7 +45,7 @@ internal sealed class NotifySubscribers(IReadOnlyList<string> topics, IPEndPoint
     {
         await LoadSimulation.InjectAsync(1_000_000, TimeSpan.FromSeconds(topics.Count / 1_000_000.0), 64,
             (i, ct) => JoinOneAsync((int)i, ct), cancellationToken);
-        _heartbeat = HeartbeatAsync(_stopping.Token);
+        _heartbeat = Heartbeats.RunAsync(_sockets, _stopping.Token);
     }
 
     /// <summary>The newest broadcast's version and payload of socket <paramref name="index"/> (0 and null before any).</summary>
@@ -149,38 +147,6 @@ internal sealed class NotifySubscribers(IReadOnlyList<string> topics, IPEndPoint
             if (version >= _newest[index].Version)
             {
                 _newest[index] = (version, snapshot.GetRawText());
-            }
-        }
-    }
-
-    private async Task HeartbeatAsync(CancellationToken stopping)
-    {
-        // Bounded: one round per interval until stopped, at most a day of rounds.
-        for (int round = 0; round < 3456 && !stopping.IsCancellationRequested; round++)
-        {
-            try
-            {
-                await Task.Delay(HeartbeatInterval, stopping);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            string heartbeat = PhoenixV2Codec.EncodeText(null, (round + 2).ToString(CultureInfo.InvariantCulture), "phoenix", "heartbeat");
-            foreach (RawClient? socket in _sockets)
-            {
-                if (socket is { IsClosed: false })
-                {
-                    try
-                    {
-                        await socket.SendTextAsync(heartbeat, stopping);
-                    }
-                    catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException or OperationCanceledException)
-                    {
-                        // Gone or stopping; the exactness check notices a socket that saw no newest broadcast.
-                    }
-                }
             }
         }
     }

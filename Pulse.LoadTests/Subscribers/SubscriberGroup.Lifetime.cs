@@ -8,41 +8,6 @@ namespace Pulse.LoadTests.Subscribers;
 
 internal sealed partial class SubscriberGroup
 {
-    /// <summary>Under the 60 s server heartbeat timeout (docs/design.md §7) with room for a slow round.</summary>
-    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(25);
-
-    private async Task HeartbeatAsync(CancellationToken stopping)
-    {
-        // Bounded: one round per interval until stopped, at most a day of rounds.
-        for (int round = 0; round < 3456 && !stopping.IsCancellationRequested; round++)
-        {
-            try
-            {
-                await Task.Delay(HeartbeatInterval, stopping);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            string heartbeat = PhoenixV2Codec.EncodeText(null, (round + 2).ToString(System.Globalization.CultureInfo.InvariantCulture), "phoenix", "heartbeat");
-            foreach (RawClient? socket in _sockets)
-            {
-                if (socket is { IsClosed: false })
-                {
-                    try
-                    {
-                        await socket.SendTextAsync(heartbeat, stopping);
-                    }
-                    catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
-                    {
-                        // The socket is gone; Dropped counts it at the end.
-                    }
-                }
-            }
-        }
-    }
-
     public async Task<GroupResult> StopAsync()
     {
         await _stopping.CancelAsync();

@@ -63,7 +63,7 @@ internal sealed partial class SubscriberGroup(GroupSpec spec, IPEndPoint server,
         await LoadSimulation.InjectAsync(rate, TimeSpan.FromSeconds(spec.Count / rate), inFlight,
             (i, ct) => JoinOneAsync((int)i, ct), cancellationToken);
         _connectSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        _heartbeat = HeartbeatAsync(_stopping.Token);
+        _heartbeat = Heartbeats.RunAsync(_sockets, _stopping.Token);
     }
 
     public void AnnounceTick(int sequence, long sentAt)

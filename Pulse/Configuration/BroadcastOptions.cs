@@ -10,9 +10,10 @@ internal sealed class BroadcastOptions
     public int TickMilliseconds { get; set; } = 500;
 
     /// <summary>
-    /// <c>Broadcast:MaxConcurrentComputations</c>, default 4: computations of different events that may
-    /// run at once. Bounds the database connections the ticker holds (keep it below the pool size) while
-    /// one slow event still leaves three slots to the others.
+    /// <c>Broadcast:MaxConcurrentComputations</c>, default 4: full reads of different events (first use,
+    /// verification, repair; ticks' and readers' alike) that may run at once. Bounds the pooled
+    /// connections they hold (keep it below the pool size) while one slow full read still leaves three
+    /// slots to the others. Delta reads take no slot: they go one statement at a time (DeltaReads).
     /// </summary>
     public int MaxConcurrentComputations { get; set; } = 4;
 
