@@ -6,7 +6,7 @@
 # (PG_DIR, default /tmp/bench-pg) holding databases `pulse` (migrated by pulse) and `baseline`
 # (Pulse.LoadTests/schema.sql); the load tool and the baseline built in Release.
 # CASE: connections | connections5k | connections5k-after-request | overflow | fanout5k | fanout19k | flood | join-storm | rest | wrk | wrk-post
-#       | notify1 | notify100 | notify-two-nodes | startup
+#       | notify1 | notify100 | notify-two-nodes | big-event (ROWS=…) | startup
 # PULSE_BINARY (default dist/pulse) picks the binary, e.g. to measure two builds side by side.
 set -euo pipefail
 kind=${1:?pulse|baseline}; case_name=${2:?case}; out=${3:?outdir}
@@ -134,6 +134,9 @@ case "$case_name" in
     for _ in $(seq 1 200); do curl -fsS "$second/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
     run_tool --scenario notify --rate 1000 --events 100 --duration 10 --subscribe-target "$second" >"$out/tool.log" 2>&1 || rc=$?
     ;;
+  # A battle of ROWS links (default 1,000,000): the cold GET, then 30 s of writes with 100 subscribers;
+  # database time per tick from pg_stat_statements (docs/benchmarks.md, Big battles).
+  big-event) run_tool --scenario big-event --rows "${ROWS:-1000000}" --connections 100 --write-seconds 30 >"$out/tool.log" 2>&1 || rc=$? ;;
   join-storm) run_tool --scenario join-storm --connections 19000 --workers 2 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   rest) run_tool --scenario rest --connections 64 --duration 10 >"$out/tool.log" 2>&1 || rc=$? ;;
   wrk)
