@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One measured run of a docs/design.md §10 budget (docs/benchmarks.md): server and PostgreSQL on core 0,
 # the load tool on core 1. Each run starts a fresh server process and stops it afterwards.
-#   scripts/load-bench.sh pulse|baseline CASE OUTDIR
+#   scripts/load-bench.sh pulse|baseline|node CASE OUTDIR
 # Needs: dist/pulse (./publish.sh), a PostgreSQL from `scripts/postgres.sh start $PG_DIR`
 # (PG_DIR, default /tmp/bench-pg) holding databases `pulse` (migrated by pulse) and `baseline`
 # (Pulse.LoadTests/schema.sql); the load tool and the baseline built in Release.
@@ -9,7 +9,7 @@
 #       | notify1 | notify100 | notify-two-nodes | big-event (ROWS=…) | startup
 # PULSE_BINARY (default dist/pulse) picks the binary, e.g. to measure two builds side by side.
 set -euo pipefail
-kind=${1:?pulse|baseline}; case_name=${2:?case}; out=${3:?outdir}
+kind=${1:?pulse|baseline|node}; case_name=${2:?case}; out=${3:?outdir}
 cd "$(dirname "$0")/.."
 root=$(pwd)
 pg_dir=${PG_DIR:-/tmp/bench-pg}
@@ -35,6 +35,11 @@ if [ "$kind" = pulse ]; then
   key=$(cat "$pg_dir/pulse-key")
   pulse_binary=${PULSE_BINARY:-$root/dist/pulse}
   start_server() { taskset -c 0 nice -n "$prio" "$pulse_binary" serve --urls "$target" --database-url "$db_url" >"$out/server.log" 2>&1 & }
+elif [ "$kind" = node ]; then
+  # The Node.js baseline (Pulse.LoadTests/Baselines/node-ws, `npm ci` there first) on the baseline database.
+  db_url="postgres://pulse@127.0.0.1:$pg_port/baseline"
+  key=testkey
+  start_server() { taskset -c 0 nice -n "$prio" node "$root/Pulse.LoadTests/Baselines/node-ws/server.js" --urls "$target" --database-url "$db_url" --api-key "$key" >"$out/server.log" 2>&1 & }
 else
   db_url="postgres://pulse@127.0.0.1:$pg_port/baseline"
   key=testkey
@@ -47,6 +52,7 @@ if [ "$case_name" = startup ]; then
 import json, os, socket, subprocess, sys, time
 prio, kind, root, target, db_url, key, baseline, port = sys.argv[1:]
 cmd = ["taskset", "-c", "0", "nice", "-n", prio] + ([os.environ.get("PULSE_BINARY", root + "/dist/pulse"), "serve", "--urls", target, "--database-url", db_url] if kind == "pulse"
+       else ["node", root + "/Pulse.LoadTests/Baselines/node-ws/server.js", "--urls", target, "--database-url", db_url, "--api-key", key] if kind == "node"
        else ["dotnet", baseline, "--urls", target, "--database-url", db_url, "--api-key", key])
 t0 = time.monotonic()
 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

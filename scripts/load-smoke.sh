@@ -75,8 +75,32 @@ for scenario in connections fanout flood join-storm rest big-event notify; do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; echo "load-smoke: server died during $scenario" >&2; exit 1; }
 done
 
+# The Node.js baseline (docs/benchmarks.md ratios) must keep serving what the scenarios measure: the
+# fan-out and the idle sockets, on the same database (Pulse's schema holds the baseline's tables).
+echo "--- load smoke: node baseline (fanout, connections)"
+(cd Pulse.LoadTests/Baselines/node-ws && npm ci --no-audit --no-fund >"$work/node-npm.log" 2>&1) \
+  || { cat "$work/node-npm.log" >&2; exit 1; }
+node_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+node Pulse.LoadTests/Baselines/node-ws/server.js --urls "http://127.0.0.1:$node_port" --database-url "$db_url" \
+  --api-key "$key" >"$work/node-server.log" 2>&1 &
+node_pid=$!
+trap 'kill "$node_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$node_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+for scenario in fanout connections; do
+  if CI=1 timeout 120 dotnet "$dll" --scenario "$scenario" --smoke --target "http://127.0.0.1:$node_port" --api-key "$key" \
+      --database-url "$db_url" --server-pid "$node_pid" --results "$work/results" >"$work/node-$scenario.log" 2>&1; then
+    echo "ok: node $scenario"
+  else
+    rc=$?
+    cat "$work/node-$scenario.log" "$work/node-server.log"
+    echo "FAILED (exit $rc)"
+    failed+=("node-$scenario")
+  fi
+done
+kill "$node_pid" 2>/dev/null || true
+
 if [ ${#failed[@]} -gt 0 ]; then
   echo "load smoke failed: ${failed[*]}" >&2
   exit 1
 fi
-echo "load smoke: all 7 scenarios passed"
+echo "load smoke: all 7 scenarios passed, and the node baseline's 2"
