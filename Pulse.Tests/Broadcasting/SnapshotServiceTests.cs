@@ -146,6 +146,46 @@ namespace Pulse.Tests.Broadcasting;
         Assert.Equal(Events, published.Versions.Count);
     }
 
+    [Fact]
+    public async Task ComputeAsync_CancelledWhileItsDeltaWaitsForTheRoundInFlight_EndsAtOnceAndReadsNothing()
+    {
+        // Shutdown while the database hangs: a read still queued behind the statement in flight is
+        // cancelled with the ticker's token instead of waiting for that statement and its own.
+        var (first, _) = await CreateEndedEventAsync("InFlight");
+        var (second, keywords) = await CreateEndedEventAsync("Queued");
+        var service = new SnapshotService(database.DataSource, await LoadedCatalogAsync(database.DataSource), TimeProvider.System, 4, new RecordingBroadcaster(), new PulseMetrics());
+        await service.GetAsync(first, CancellationToken.None);
+        var before = await service.GetAsync(second, CancellationToken.None);
+        await database.InsertEntryAsync(keywords.Start.AddMinutes(3), keywords.Id);
+        long statements = service.DeltaStatements;
+
+        await using var locker = await database.DataSource.OpenConnectionAsync();
+        await using var transaction = await locker.BeginTransactionAsync();
+        await using (var lockEvents = new NpgsqlCommand("LOCK TABLE events IN ACCESS EXCLUSIVE MODE", locker, transaction))
+        {
+            await lockEvents.ExecuteNonQueryAsync();
+        }
+
+        var inFlight = service.ComputeAsync(first, "n", CancellationToken.None);
+        await WaitForBlockedQueryAsync();
+        using var stopping = new CancellationTokenSource();
+        var queued = service.ComputeAsync(second, "n", stopping.Token);
+        await Task.Delay(100);
+        Assert.False(queued.IsCompleted);
+        await stopping.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued.WaitAsync(Timeout));
+        Assert.False(inFlight.IsCompleted);
+        await transaction.CommitAsync();
+        Assert.True(await inFlight.WaitAsync(Timeout));
+
+        // The queued read ran no statement and left the cached numbers as they were; the next one reads them.
+        Assert.Equal(1, service.DeltaStatements - statements);
+        Assert.Same(before, service.Peek(second));
+        Assert.True(await service.ComputeAsync(second, "n", CancellationToken.None));
+        Assert.Equal(1, JsonDocumentTotal(service.Peek(second)));
+    }
+
     private static long JsonDocumentTotal(Snapshot? snapshot)
     {
         Assert.NotNull(snapshot);

@@ -22,4 +22,25 @@ namespace Pulse.Tests.Storage;
     [InlineData(new[] { "7:7:", "9:12:10" }, "7:7:")]
     public void Covering_Snapshots_LeastXmaxAndEveryUnseenIdBelowIt(string[] snapshots, string expected) =>
         Assert.Equal(expected, CountingRead.Covering(snapshots));
+
+    [Fact]
+    public void ByLag_OneStateReadLongBefore_InAStatementOfItsOwn()
+    {
+        // Three states read at the last tick, one thousands of transactions before (an ended battle).
+        string[] snapshots = ["5000:5010:5003", "5002:5012:", "1000:1001:", "5001:5011:"];
+
+        Assert.Equal([[1, 3, 0], [2]], CountingRead.ByLag(snapshots));
+    }
+
+    [Theory]
+    [InlineData(CountingRead.MaxCoveringLag - 1, 1)]
+    [InlineData(CountingRead.MaxCoveringLag, 1)]
+    [InlineData(CountingRead.MaxCoveringLag + 1, 2)]
+    public void ByLag_LagAtTheBound_TogetherUpToItApartPastIt(ulong lag, int statements)
+    {
+        const ulong Newest = 1_000_000;
+        string[] snapshots = [$"{Newest - 5}:{Newest}:", $"{Newest - lag - 5}:{Newest - lag}:"];
+
+        Assert.Equal(statements, CountingRead.ByLag(snapshots).Count);
+    }
 }

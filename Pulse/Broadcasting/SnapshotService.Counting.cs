@@ -99,7 +99,7 @@ internal sealed partial class SnapshotService
     // a header that changed is read again in full, in its own transaction.
     private async Task<CountingResult?> ReadDeltaAsync(Guid eventId, CountingState state, CancellationToken cancellationToken)
     {
-        var outcomes = await _deltas.ReadAsync([(eventId, state)]);
+        var outcomes = await _deltas.ReadAsync([(eventId, state)], cancellationToken);
         return outcomes[0] switch
         {
             DeltaOutcome.Folded => new CountingResult(state, Full: false, Drift: null),

@@ -68,7 +68,7 @@ internal sealed partial class SnapshotService
             long started = timeProvider.GetTimestamp();
             try
             {
-                outcomes = await _deltas.ReadAsync(states);
+                outcomes = await _deltas.ReadAsync(states, cancellationToken);
             }
             finally
             {

@@ -16,7 +16,7 @@ namespace Pulse.Broadcasting;
 /// tick's or a reader's, takes one of <c>Broadcast:MaxConcurrentComputations</c> slots, so a burst of
 /// cold joins of many events (a reconnect after a deploy) queues behind that bound instead of taking
 /// every pooled connection, which the key and event catalogs and <c>/readyz</c> need too. Delta reads
-/// take none: they all go through <see cref="DeltaReads"/>, one statement on one connection at a time,
+/// take none: they all go through <see cref="DeltaReads"/>, one statement at a time,
 /// the reads asked for meanwhile together, so a burst of leading edges over a hundred battles costs a
 /// couple of statements and no battle waits behind another's slot.</para>
 /// <para><b>Thread safety.</b> All members may be called concurrently. Computations of one event are

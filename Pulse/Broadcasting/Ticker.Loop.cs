@@ -66,11 +66,16 @@ internal sealed partial class Ticker
         // more per tick in a flood over many events, measured). Only this method writes _window.
         long window = Volatile.Read(ref _window) + 1;
         List<(Guid EventId, TickerEventState State)>? claimed = null;
+        List<(Guid EventId, TickerEventState State)>? running = null;
         foreach (var (eventId, state) in _states)
         {
             if (TryClaim(state, window))
             {
                 (claimed ??= []).Add((eventId, state));
+            }
+            else if ((state.Flags & TickerEventState.Running) != 0)
+            {
+                (running ??= []).Add((eventId, state));
             }
             else if (state.TryMarkRemoved(window, IdleWindows))
             {
@@ -79,6 +84,14 @@ internal sealed partial class Ticker
         }
 
         Interlocked.Exchange(ref _window, window);
+
+        // A computation running during the scan that ended, dirty, before the window opened asked for its
+        // trailing edge in the old window, where it had run: declined. It is due now (a no-op for the
+        // others: still running, or clean).
+        foreach (var (eventId, state) in running ?? [])
+        {
+            TryStart(eventId, state);
+        }
 
         // Started once the window is open, so none completes (and claims again) in the old one. One event
         // alone as a leading edge is; several as one group (one statement for their deltas).

@@ -10,14 +10,14 @@ namespace Pulse.Broadcasting;
 /// atomic transitions on <see cref="Flags"/>, so exactly one caller wins each claim and a state is
 /// never removed while dirty or running. Transitions:
 /// <code>
-///   idle --MarkDirty--> dirty --TryClaim--> claimed (running + dirty: waits for a computation slot)
+///   idle --MarkDirty--> dirty --TryClaim--> claimed (running + dirty, until its computation starts)
 ///   claimed --TakePending--> running (dirty may be set again meanwhile)
 ///   running --Complete--> idle or dirty;  idle --TryMarkRemoved--> removed (terminal)
 /// </code>
 /// <para><b>Names (docs/design.md §7).</b> A computation broadcasts under the name of the latest notification
 /// coalesced into it, <c>"update"</c> when none named it. The pending name is taken by
-/// <see cref="TakePending"/> together with the pending state, once the computation holds its slot and
-/// right before it reads the database, so whatever marks the event meanwhile (a minute's turn, a
+/// <see cref="TakePending"/> together with the pending state when the computation starts, before it
+/// reads the database, so whatever marks the event meanwhile (a minute's turn, a
 /// recompute after a reconnect: both unnamed) can neither replace a pending name nor be mistaken for
 /// one. The take clears the Dirty bit first and takes the name second; a marker writes the name first
 /// and sets the bit second (both full fences). So a name written before the take's clear is taken by
@@ -69,8 +69,8 @@ internal sealed class TickerEventState
 
     /// <summary>
     /// dirty → claimed (running, still dirty), recording <paramref name="window"/>; at most one caller
-    /// wins. The pending state stays until <see cref="TakePending"/>: notifications that arrive while
-    /// the claim waits for a slot are coalesced into this computation.
+    /// wins. The pending state stays until <see cref="TakePending"/>, which the claim's owner calls
+    /// when it starts the computation: notifications before it are coalesced into this computation.
     /// </summary>
     public bool TryClaim(long window)
     {

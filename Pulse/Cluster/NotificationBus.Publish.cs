@@ -101,6 +101,7 @@ internal sealed partial class NotificationBus
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                ClusterLog.PublisherOpenFailed(_logger, e.Message.ReplaceLineEndings(" "));
             }
 
             while (true)

@@ -31,6 +31,9 @@ internal static partial class ClusterLog
     [LoggerMessage(6008, LogLevel.Information, "Notification bus stopped")]
     public static partial void BusStopped(ILogger logger);
 
+    [LoggerMessage(6009, LogLevel.Warning, "The NOTIFY publisher's connection could not be opened at start: {Reason}; the first notification opens it again")]
+    public static partial void PublisherOpenFailed(ILogger logger, string reason);
+
     [LoggerMessage(6010, LogLevel.Information, "Draining {Count} WebSockets over {WindowMs} ms (close 1001, {Batch} every {StepMs} ms)")]
     public static partial void DrainStarted(ILogger logger, int count, int windowMs, int batch, int stepMs);
 

@@ -55,7 +55,7 @@ internal sealed partial class PulseMetrics : IDisposable
         _framesSkipped = Meter.CreateCounter<long>(FramesSkippedTotal, description: "Frames replaced by a newer one before a slow socket took them.");
         _databaseErrors = Meter.CreateCounter<long>(DatabaseErrorsTotal, description: "Failed database calls.");
         _computationSeconds = Meter.CreateHistogram(
-            ComputationSeconds, "s", "Time to compute one view model.", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = ComputationBuckets });
+            ComputationSeconds, "s", "Time to compute one view model (a grouped delta read counts once, its wait for the round in flight included).", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = ComputationBuckets });
         _countDrift = Meter.CreateCounter<long>(CountDriftTotal, description: "(side, entry) records a verification found wrong in the incremental counts, and repaired.");
         Meter.CreateObservableGauge(CountingRecords, () => _countingTotals().Records, "{entry}", "(side, entry) records held by the counting states of all events.");
         Meter.CreateObservableGauge(CountingBytes, () => _countingTotals().Bytes, "By", "Bytes held by the counting states of all events.");

@@ -134,6 +134,50 @@ internal static partial class CountingRead
     }
 
     /// <summary>
+    /// How far (in transaction ids) the <c>xmax</c> of the states read in one statement may lag the newest
+    /// of them. The statement reads from the least (<see cref="Covering"/>), so a state read long ago would
+    /// make every other one read, and fold again, the links of every transaction since: a battle ended
+    /// hours ago that gets a late link would drag a 10,000,000-link battle's hours back into its tick, past
+    /// the command timeout, every tick. Within a tick the states' snapshots differ by the few transactions
+    /// of the round (a flood's tick reads every event at one snapshot); 500 transactions are seconds of
+    /// this machine's traffic (40 NOTIFY batches a second and the writers' commits). A state further
+    /// behind goes in a statement with those near it (<see cref="ByLag"/>).
+    /// </summary>
+    internal const ulong MaxCoveringLag = 500;
+
+    /// <summary>The <c>xmax</c> of a <c>pg_snapshot</c> text (<c>xmin:xmax:xip,…</c>).</summary>
+    internal static ulong Xmax(string snapshot)
+    {
+        int first = snapshot.IndexOf(':', StringComparison.Ordinal);
+        int second = snapshot.IndexOf(':', first + 1);
+        return ulong.Parse(snapshot.AsSpan(first + 1, second - first - 1), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Indexes of <paramref name="snapshots"/> in groups whose <c>xmax</c> lie within
+    /// <see cref="MaxCoveringLag"/> of their group's newest: the newest first, then each group from the
+    /// newest state left.
+    /// </summary>
+    internal static List<List<int>> ByLag(IReadOnlyList<string> snapshots)
+    {
+        var order = Enumerable.Range(0, snapshots.Count).Select(i => (Index: i, Xmax: Xmax(snapshots[i]))).OrderByDescending(p => p.Xmax).ToList();
+        var groups = new List<List<int>>();
+        ulong newest = 0;
+        foreach (var (i, xmax) in order)
+        {
+            if (groups.Count == 0 || newest - xmax > MaxCoveringLag)
+            {
+                groups.Add([]);
+                newest = xmax;
+            }
+
+            groups[^1].Add(i);
+        }
+
+        return groups;
+    }
+
+    /// <summary>
     /// A snapshot that sees none of what any of <paramref name="snapshots"/> (<c>pg_snapshot</c> text,
     /// <c>xmin:xmax:xip,…</c>) did not see: the least xmax, and every in-progress id below it. A
     /// transaction unseen by one of them began at or after its xmax (so at or after the least) or was in

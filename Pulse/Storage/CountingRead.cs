@@ -5,8 +5,9 @@ using NpgsqlTypes;
 namespace Pulse.Storage;
 
 /// <summary>
-/// Reads an event's links into its <see cref="CountingState"/> (docs/design.md §18), each read in one
-/// REPEATABLE READ transaction, so the header, the links and the snapshot recorded with them are one
+/// Reads an event's links into its <see cref="CountingState"/> (docs/design.md §18): a full read (and a
+/// verification) in one REPEATABLE READ transaction, a delta read in one statement for many events
+/// (CountingRead.Group.cs), so the header, the links and the snapshot recorded with them are always one
 /// view of the database. A delta read folds only the links whose transaction the previous snapshot did
 /// not see; a full read builds a new state from every link in the window.
 /// </summary>
