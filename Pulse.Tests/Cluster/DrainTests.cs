@@ -34,7 +34,9 @@ namespace Pulse.Tests.Cluster;
             output.WriteLine($"drain of {count} sockets, window 2 s: first close {closes[0]:F0} ms, last {closes[^1]:F0} ms after SIGTERM (spread {spread:F0} ms); exit after {elapsed.TotalMilliseconds:F0} ms");
             Console.WriteLine($"[cluster] drain of {count} sockets, window 2 s: first close {closes[0]:F0} ms, last {closes[^1]:F0} ms (spread {spread:F0} ms); exit 0 after {elapsed.TotalMilliseconds:F0} ms");
             Assert.True(spread >= 1500, $"closes spread over {spread:F0} ms only");
-            Assert.True(closes[^1] <= 2500, $"last close {closes[^1]:F0} ms after SIGTERM");
+            // The contract (docs/design.md §7): done within the window plus a second. A tighter 2.5 s failed
+            // once in CI (2,559 ms) with the suite running beside: the drain's timer ran late and caught up.
+            Assert.True(closes[^1] <= 3000, $"last close {closes[^1]:F0} ms after SIGTERM");
             Assert.True(elapsed < TimeSpan.FromSeconds(3), $"exited {elapsed.TotalMilliseconds:F0} ms after SIGTERM");
 
             // Batches over the window, not all at once: the closes fall into many 100 ms slices. (A late
