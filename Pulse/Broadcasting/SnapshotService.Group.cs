@@ -5,8 +5,9 @@ namespace Pulse.Broadcasting;
 
 /// <summary>
 /// Grouped computations (docs/design.md §8, §18): the events due at one tick whose states only need a
-/// delta are read in one statement (<see cref="DeltaReads"/>; 256 at most), whatever snapshots they were
-/// last read at, so a tick costs the database one statement however many battles run.
+/// delta are read together (<see cref="DeltaReads"/>; 256 at most): one statement for all whose last
+/// snapshots lie within <see cref="CountingRead.MaxCoveringLag"/> of each other, which at a tick is all of
+/// them, so a tick costs the database one statement however many battles run.
 /// </summary>
 // SemaphoreSlim only needs disposing once its AvailableWaitHandle was used; it never is (SnapshotService.cs).
 #pragma warning disable CA1001
